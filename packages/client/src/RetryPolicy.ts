@@ -1,0 +1,139 @@
+/**
+ * When and how often a failed call is sent again. The policy is a `Schedule` over the failure, swapped
+ * as a Layer; the client applies it with two rules no policy can override: a call that is not idempotent
+ * (create, submit) is only re-sent when the failure proves the server did not act, and a `Retry-After`
+ * from the server is always honoured (up to `maxRetryAfter`, past which the call fails at once).
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import type { LegitmarkError } from "./LegitmarkError.js"
+import { provesNotActed, retryAfter } from "./LegitmarkError.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface Policy {
+  /** Decides the delay before each retry, and when to stop. Its input is the failure. */
+  readonly schedule: Schedule.Schedule<unknown, LegitmarkError>
+  /** The longest `Retry-After` the client waits for; a longer one fails the call instead. */
+  readonly maxRetryAfter: Duration.Duration
+}
+
+/**
+ * The retry policy in force. When none is provided, {@link defaultPolicy} applies.
+ *
+ * @since 0.1.0
+ */
+export class RetryPolicy extends Context.Tag("@effect-legitmark/client/RetryPolicy")<RetryPolicy, Policy>() {}
+
+/**
+ * @since 0.1.0
+ */
+export interface Options {
+  /** Retries after the first attempt. Default 3. */
+  readonly retries?: number
+  /** The first delay. Default 250 ms. */
+  readonly base?: Duration.DurationInput
+  /** Growth of the delay per retry. Default 2. */
+  readonly factor?: number
+  /** The longest delay between two attempts. Default 10 s. */
+  readonly maxDelay?: Duration.DurationInput
+  /** Spread each delay randomly (×0.8–1.2) so a fleet does not retry in lockstep. Default true. */
+  readonly jitter?: boolean
+  /** The longest `Retry-After` to wait for. Default 60 s. */
+  readonly maxRetryAfter?: Duration.DurationInput
+}
+
+const defaultMaxRetryAfter = Duration.seconds(60)
+
+/**
+ * Exponential backoff, optionally jittered, capped, with a bounded number of retries.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: Options = {}): Policy => {
+  const maxDelay = Duration.decode(options.maxDelay ?? Duration.seconds(10))
+  const backoff = Schedule.exponential(options.base ?? Duration.millis(250), options.factor ?? 2)
+  const spread = options.jitter === false ? backoff : Schedule.jittered(backoff)
+  return {
+    schedule: spread.pipe(
+      Schedule.modifyDelay((_, delay) => Duration.min(delay, maxDelay)),
+      Schedule.intersect(Schedule.recurs(options.retries ?? 3))
+    ),
+    maxRetryAfter: Duration.decode(options.maxRetryAfter ?? defaultMaxRetryAfter)
+  }
+}
+
+/**
+ * The policy in force when the user provides none: 3 retries, 250 ms doubling, jittered, capped at 10 s.
+ *
+ * @since 0.1.0
+ */
+export const defaultPolicy: Policy = make()
+
+/**
+ * @since 0.1.0
+ */
+export const layer = (options: Options = {}): Layer.Layer<RetryPolicy> => Layer.succeed(RetryPolicy, make(options))
+
+/**
+ * Any `Schedule` over the failure as the policy, e.g.
+ * `Schedule.spaced("1 second").pipe(Schedule.compose(Schedule.recurs(5)))`.
+ *
+ * @since 0.1.0
+ */
+export const fromSchedule = <Out>(
+  schedule: Schedule.Schedule<Out, LegitmarkError>,
+  options: { readonly maxRetryAfter?: Duration.DurationInput } = {}
+): Layer.Layer<RetryPolicy> =>
+  Layer.succeed(RetryPolicy, {
+    schedule,
+    maxRetryAfter: Duration.decode(options.maxRetryAfter ?? defaultMaxRetryAfter)
+  })
+
+/**
+ * Never retry.
+ *
+ * @since 0.1.0
+ */
+export const none: Layer.Layer<RetryPolicy> = fromSchedule(Schedule.stop)
+
+/**
+ * Whether a call may be sent again after this failure at all: it must be retryable, idempotent or
+ * provably not acted on, and not ask for a wait beyond the cap.
+ *
+ * @since 0.1.0
+ */
+export const isSafeToRetry = (policy: Policy, idempotent: boolean) => (error: LegitmarkError): boolean => {
+  if (!error.isRetryable) return false
+  if (!idempotent && !provesNotActed(error)) return false
+  const wait = retryAfter(error)
+  return wait === undefined || Duration.lessThanOrEqualTo(wait, policy.maxRetryAfter)
+}
+
+/**
+ * Applies a policy to one call: the policy's schedule, restricted to safe retries, with each delay
+ * raised to the server's `Retry-After` when it asked for longer.
+ *
+ * @since 0.1.0
+ */
+export const apply = (policy: Policy, idempotent: boolean) => {
+  const schedule = policy.schedule.pipe(
+    Schedule.whileInput(isSafeToRetry(policy, idempotent)),
+    Schedule.intersect(Schedule.identity<LegitmarkError>()),
+    Schedule.modifyDelay(([, error], delay) => {
+      const wait = retryAfter(error)
+      return wait !== undefined && Duration.greaterThan(wait, delay) ? wait : delay
+    }),
+    Schedule.tapOutput(([, error]) =>
+      Effect.logDebug("Legitmark: retrying").pipe(Effect.annotateLogs({ error: error._tag, reason: error.message }))
+    )
+  )
+  return <A, E extends LegitmarkError, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.retry(self, schedule)
+}

@@ -1,0 +1,18 @@
+/**
+ * The Legitmark Partner API client for Effect.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * @since 0.1.0
+ */
+export { LegitmarkClient } from "./LegitmarkClient.js"
+/**
+ * @since 0.1.0
+ */
+export * as LegitmarkError from "./LegitmarkError.js"
+/**
+ * @since 0.1.0
+ */
+export * as RetryPolicy from "./RetryPolicy.js"

@@ -1,0 +1,291 @@
+/**
+ * The one request pipeline: every call goes through `execute`, which sends, times out, maps every
+ * failure to a `LegitmarkError`, decodes, retries under the policy and runs in the call's span.
+ */
+import { ErrorBody } from "@effect-legitmark/schema/ErrorBody"
+import type { RateLimitDetails } from "@effect-legitmark/schema/RateLimit"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Errors from "../LegitmarkError.js"
+import * as RetryPolicy from "../RetryPolicy.js"
+
+/** The errors that only some endpoints can produce, chosen per operation. */
+export type ExpectedTag = "ValidationError" | "NotFoundError" | "ConflictError"
+
+type ExpectedError<T extends ExpectedTag> = Extract<Errors.LegitmarkError, { readonly _tag: T }>
+
+/** One call: what to send, how to read the answer, and how it may fail and be retried. */
+export interface Operation<A, T extends ExpectedTag> {
+  readonly span: string
+  readonly request: HttpClientRequest.HttpClientRequest
+  readonly decode: (u: unknown) => Effect.Effect<A, ParseResult.ParseError>
+  readonly expected: ReadonlyArray<T>
+  /** GETs and the upload intent; create and submit are not. */
+  readonly idempotent: boolean
+  readonly attributes?: Record<string, unknown>
+}
+
+export interface Pipeline {
+  readonly execute: <A, T extends ExpectedTag>(
+    operation: Operation<A, T>
+  ) => Effect.Effect<A, ExpectedError<T> | Errors.CommonError>
+}
+
+export interface PipelineOptions {
+  readonly httpClient: HttpClient.HttpClient
+  readonly timeout: Duration.Duration
+  /** The policy captured when the client was built; a `RetryPolicy` provided to a call wins. */
+  readonly retryPolicy: RetryPolicy.Policy
+}
+
+const bodyExcerptLength = 1024
+
+/** Strips the query from URLs that carry signatures (presigned uploads); API URLs keep theirs. */
+export const safeUrl = (url: string): string => {
+  const query = url.indexOf("?")
+  return query >= 0 && /[?&](X-Amz-|signature=|Signature=)/.test(url) ? url.slice(0, query) : url
+}
+
+const requestIdHeaders = ["x-request-id", "x-amzn-requestid", "x-amz-request-id", "cf-ray"] as const
+
+const callOf = (request: HttpClientRequest.HttpClientRequest, response?: HttpClientResponse.HttpClientResponse) => {
+  const requestId = response && requestIdHeaders.map((h) => response.headers[h]).find((v) => v !== undefined)
+  return {
+    method: request.method,
+    url: safeUrl(request.url),
+    ...(requestId === undefined ? {} : { requestId })
+  }
+}
+
+// Node reports why a connection failed in a `code` somewhere down the cause chain.
+const errorCode = (cause: unknown): string | undefined => {
+  for (let current = cause, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
+    if ("code" in current && typeof current.code === "string") return current.code
+    current = "cause" in current ? current.cause : undefined
+  }
+  return undefined
+}
+
+// Failures that prove the request never reached a server.
+const notConnectedCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
+
+const transportError = (
+  error: HttpClientError.HttpClientError,
+  request: HttpClientRequest.HttpClientRequest
+): Errors.TransportError | Errors.UnexpectedResponseError => {
+  if (error._tag === "RequestError" && error.reason !== "Transport") {
+    return new Errors.UnexpectedResponseError({
+      ...callOf(request),
+      message: `The request could not be sent (${error.reason})`,
+      issue: error.reason,
+      body: ""
+    })
+  }
+  const code = errorCode(error.cause)
+  const connected = error._tag === "ResponseError" || code === undefined || !notConnectedCodes.has(code)
+  return new Errors.TransportError({
+    ...callOf(request, error._tag === "ResponseError" ? error.response : undefined),
+    message: `Connection failed${code ? ` (${code})` : ""}`,
+    connected,
+    ...(code === undefined ? {} : { code })
+  })
+}
+
+const parseJson = (text: string): Either.Either<unknown, string> => {
+  if (text.length === 0) return Either.left("empty body")
+  try {
+    return Either.right(JSON.parse(text))
+  } catch (e) {
+    return Either.left(`malformed JSON: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+const excerpt = (text: string) => text.length > bodyExcerptLength ? `${text.slice(0, bodyExcerptLength)}…` : text
+
+const numberHeader = (value: string | undefined): number | undefined => {
+  if (value === undefined || value.trim() === "") return undefined
+  const n = Number(value)
+  return Number.isFinite(n) ? n : undefined
+}
+
+// `Retry-After` is either delta-seconds or an HTTP date.
+const parseRetryAfter = (value: string | undefined, now: number): Duration.Duration | undefined => {
+  if (value === undefined) return undefined
+  const seconds = numberHeader(value)
+  if (seconds !== undefined) return seconds >= 0 ? Duration.seconds(seconds) : undefined
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - now))
+}
+
+// The reset format is undocumented: epoch seconds, epoch milliseconds or an ISO timestamp.
+const parseReset = (value: string | undefined): DateTime.Utc | undefined => {
+  if (value === undefined) return undefined
+  const n = numberHeader(value)
+  const millis = n === undefined ? Date.parse(value) : n < 1e12 ? n * 1000 : n
+  return Option.getOrUndefined(DateTime.make(millis))
+}
+
+const rateLimitError = (
+  call: ReturnType<typeof callOf>,
+  response: HttpClientResponse.HttpClientResponse,
+  base: { readonly status: number; readonly message: string; readonly code?: string },
+  details: RateLimitDetails | undefined,
+  now: number
+): Errors.RateLimitError => {
+  const h = response.headers
+  // The body names the limit that was hit; otherwise the exhausted header set, partner first.
+  const level = details?.limit_type === "user_level" ||
+      (details?.limit_type === undefined && h["x-ratelimit-remaining-user"] === "0" &&
+        h["x-ratelimit-remaining-partner"] !== "0")
+    ? "user"
+    : "partner"
+  const limit = details?.limit ?? numberHeader(h[`x-ratelimit-limit-${level}`])
+  const remaining = numberHeader(h[`x-ratelimit-remaining-${level}`]) ??
+    (details?.limit !== undefined && details.current_usage !== undefined
+      ? Math.max(0, details.limit - details.current_usage)
+      : undefined)
+  const resetAt = parseReset(h[`x-ratelimit-reset-${level}`]) ?? parseReset(details?.reset_time)
+  const retryAfter = parseRetryAfter(h["retry-after"], now) ??
+    (details?.retry_after_seconds === undefined ? undefined : Duration.seconds(details.retry_after_seconds)) ??
+    (resetAt === undefined ? undefined : Duration.millis(Math.max(0, DateTime.toEpochMillis(resetAt) - now)))
+  const limitType = details?.limit_type ??
+    (h[`x-ratelimit-limit-${level}`] === undefined ? undefined : level === "user" ? "user_level" : "partner_level")
+  return new Errors.RateLimitError({
+    ...call,
+    ...base,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+    ...(limitType === undefined ? {} : { limitType }),
+    ...(limit === undefined ? {} : { limit }),
+    ...(remaining === undefined ? {} : { remaining }),
+    ...(resetAt === undefined ? {} : { resetAt })
+  })
+}
+
+const decodeErrorBody = Schema.decodeUnknownOption(ErrorBody)
+
+/** The one error mapping: a non-2xx answer to the error its status means for this operation. */
+const errorFromResponse = <T extends ExpectedTag>(
+  request: HttpClientRequest.HttpClientRequest,
+  response: HttpClientResponse.HttpClientResponse,
+  text: string,
+  expected: ReadonlyArray<T>,
+  now: number
+): ExpectedError<T> | Errors.CommonError => {
+  const call = callOf(request, response)
+  const status = response.status
+  const body = Either.getOrUndefined(parseJson(text))
+  const error = Option.getOrUndefined(decodeErrorBody(body))?.error
+  const code = typeof error?.details === "string" ? error.details : undefined
+  const base = {
+    status,
+    message: error?.message ?? `HTTP ${status}`,
+    ...(code === undefined ? {} : { code })
+  }
+  const unexpected = () =>
+    new Errors.UnexpectedResponseError({
+      ...call,
+      status,
+      message: `Unexpected HTTP ${status} for ${request.method} ${call.url}`,
+      issue: `status ${status} is not an answer this call can give`,
+      body: excerpt(text)
+    })
+  const when = <K extends T>(tag: K, make: () => ExpectedError<K>) =>
+    (expected as ReadonlyArray<ExpectedTag>).includes(tag) ? make() : unexpected()
+
+  if (status === 401 || status === 403) return new Errors.AuthenticationError({ ...call, ...base })
+  if (status === 429) {
+    const details = typeof error?.details === "object" && error.details !== null ? error.details : undefined
+    return rateLimitError(call, response, base, details, now)
+  }
+  if (status >= 500) {
+    const retryAfter = parseRetryAfter(response.headers["retry-after"], now)
+    return new Errors.ServerError({ ...call, ...base, ...(retryAfter === undefined ? {} : { retryAfter }) })
+  }
+  if (status === 400 || status === 422) {
+    return when(
+      "ValidationError" as T,
+      () => new Errors.ValidationError({ ...call, ...base, issues: error?.errors ?? [] }) as ExpectedError<T>
+    )
+  }
+  if (status === 404) {
+    return when("NotFoundError" as T, () => new Errors.NotFoundError({ ...call, ...base }) as ExpectedError<T>)
+  }
+  if (status === 409) {
+    return when("ConflictError" as T, () => new Errors.ConflictError({ ...call, ...base }) as ExpectedError<T>)
+  }
+  return unexpected()
+}
+
+export const make = (options: PipelineOptions): Pipeline => {
+  const { httpClient, timeout } = options
+
+  const attempt = <A, T extends ExpectedTag>(
+    operation: Operation<A, T>
+  ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
+    const { request } = operation
+    return httpClient.execute(request).pipe(
+      Effect.flatMap((response) => Effect.map(response.text, (text) => [response, text] as const)),
+      Effect.mapError((error) => transportError(error, request)),
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () =>
+          new Errors.TimeoutError({
+            ...callOf(request),
+            message: `No answer within ${Duration.format(timeout)}`,
+            timeout
+          })
+      }),
+      Effect.flatMap(([response, text]): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
+        if (response.status < 200 || response.status >= 300) {
+          return Effect.flatMap(
+            Clock.currentTimeMillis,
+            (now) => Effect.fail(errorFromResponse(request, response, text, operation.expected, now))
+          )
+        }
+        const unexpected = (issue: string) =>
+          new Errors.UnexpectedResponseError({
+            ...callOf(request, response),
+            status: response.status,
+            message: `The answer to ${request.method} ${safeUrl(request.url)} could not be read: ${
+              issue.split("\n")[0]
+            }`,
+            issue,
+            body: excerpt(text)
+          })
+        return Either.match(parseJson(text), {
+          onLeft: (issue) => Effect.fail(unexpected(issue)),
+          onRight: (json) =>
+            Effect.mapError(operation.decode(json), (e) => unexpected(ParseResult.TreeFormatter.formatErrorSync(e)))
+        })
+      }),
+      Effect.tap(() => Effect.logDebug("Legitmark: answered")),
+      Effect.tapError((error) => Effect.logDebug("Legitmark: failed").pipe(Effect.annotateLogs("error", error._tag))),
+      Effect.annotateLogs({ method: request.method, url: safeUrl(request.url) })
+    )
+  }
+
+  return {
+    execute: (operation) =>
+      Effect.serviceOption(RetryPolicy.RetryPolicy).pipe(
+        Effect.flatMap((provided) =>
+          attempt(operation).pipe(
+            RetryPolicy.apply(Option.getOrElse(provided, () => options.retryPolicy), operation.idempotent)
+          )
+        ),
+        Effect.withSpan(operation.span, {
+          kind: "client",
+          attributes: { "http.request.method": operation.request.method, ...operation.attributes }
+        })
+      )
+  }
+}

@@ -1,0 +1,204 @@
+import { assert, describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as TestClock from "effect/TestClock"
+import { LegitmarkClient } from "../src/LegitmarkClient.js"
+import * as RetryPolicy from "../src/RetryPolicy.js"
+import { assertTag } from "./support/assertTag.js"
+import * as Fixtures from "./support/fixtures.js"
+import * as MockHttp from "./support/MockHttp.js"
+
+const srUuid = "8e61c991-553a-4a58-9eb6-561b64c11908"
+const createBody = {
+  reference_id: "ITEM-1",
+  item: { category: "cc30b104-7c47-11ef-a623-02595575faeb", type: "95e42d6b-7c4f-11ef-a623-02595575faeb" }
+}
+const ok = MockHttp.json(200, Fixtures.getResponse)
+const created = MockHttp.json(200, Fixtures.createResponse)
+const serverError = MockHttp.json(500, { success: false, error: { code: 500, message: "boom" } })
+const rateLimited = (retryAfter?: string) => MockHttp.json(429, {}, retryAfter ? { "retry-after": retryAfter } : {})
+
+const withMock = (script: ReadonlyArray<MockHttp.Answer>, policy?: Layer.Layer<RetryPolicy.RetryPolicy>) => {
+  const http = MockHttp.layer(script)
+  const client = LegitmarkClient.layer({ apiKey: Redacted.make("leo_k"), baseUrl: "https://api.legitmark.test" })
+    .pipe(Layer.provide(http))
+  return Layer.merge(policy ? Layer.provide(client, policy) : client, http)
+}
+
+const attempts = Effect.map(MockHttp.requests, (all) => all.length)
+
+/** Moves the clock by `ms` and lets every woken fiber run. */
+const advance = (ms: number) => TestClock.adjust(Duration.millis(ms))
+
+describe("the default policy", () => {
+  it.effect("retries a GET on 5xx with jittered exponential backoff", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      const fiber = yield* Effect.fork(client.serviceRequests.get(srUuid))
+      yield* advance(0)
+      expect(yield* attempts).toBe(1)
+      yield* advance(199) // first delay is 250 ms ±20%: not before 200 ms
+      expect(yield* attempts).toBe(1)
+      yield* advance(101) // …and not after 300 ms
+      expect(yield* attempts).toBe(2)
+      yield* advance(399) // second delay 500 ms ±20%: 400–600 ms after the second attempt
+      expect(yield* attempts).toBe(2)
+      yield* advance(201)
+      expect(yield* attempts).toBe(3)
+      const sr = yield* Fiber.join(fiber)
+      expect(sr.uuid).toBe(srUuid)
+    }).pipe(Effect.provide(withMock([serverError, serverError, ok]))))
+
+  it.effect("gives up after 3 retries with the last error", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid)))
+      yield* advance(60_000)
+      const error = yield* Fiber.join(fiber)
+      assertTag(error, "ServerError")
+      expect(yield* attempts).toBe(4)
+    }).pipe(Effect.provide(withMock([serverError]))))
+
+  it.effect("waits for Retry-After when the server asks for longer than the backoff", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      yield* advance(4_999)
+      expect(yield* attempts).toBe(1)
+      yield* advance(1)
+      expect(yield* attempts).toBe(2)
+      yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(withMock([rateLimited("5"), ok]))))
+
+  it.effect("honours Retry-After on a 503 too", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      yield* advance(1_999)
+      expect(yield* attempts).toBe(1)
+      yield* advance(1)
+      expect(yield* attempts).toBe(2)
+      yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(withMock([MockHttp.json(503, "<html/>", { "retry-after": "2" }), ok]))))
+
+  it.effect("fails at once when Retry-After is beyond the cap", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      assertTag(error, "RateLimitError")
+      expect(yield* attempts).toBe(1)
+    }).pipe(Effect.provide(withMock([rateLimited("3600"), ok]))))
+
+  it.effect("never retries what cannot succeed (404)", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      assertTag(error, "NotFoundError")
+      expect(yield* attempts).toBe(1)
+    }).pipe(Effect.provide(withMock([MockHttp.json(404, {}), ok]))))
+})
+
+describe("create is never blindly re-sent", () => {
+  it.effect.each(
+    [
+      ["a 500", serverError],
+      ["a reset connection", { reset: true } as const],
+      ["a 502", MockHttp.json(502, "<html>Bad Gateway</html>")]
+    ] as const
+  )("after %s (the server may have acted) it fails without retrying", ([, answer]) =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.flip((yield* LegitmarkClient).serviceRequests.create(createBody)))
+      yield* advance(60_000)
+      const error = yield* Fiber.join(fiber)
+      expect(error.isRetryable).toBe(true)
+      expect(yield* attempts).toBe(1)
+    }).pipe(Effect.provide(withMock([answer, created]))))
+
+  it.effect.each(
+    [
+      ["a 429", rateLimited("1")],
+      ["a refused connection", { refused: true } as const]
+    ] as const
+  )("after %s (proof the server did not act) it retries", ([, answer]) =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork((yield* LegitmarkClient).serviceRequests.create(createBody))
+      yield* advance(1_000)
+      const sr = yield* Fiber.join(fiber)
+      expect(sr.external_id).toBe("ITEM-2024-0891")
+      expect(yield* attempts).toBe(2)
+    }).pipe(Effect.provide(withMock([answer, created]))))
+
+  it.effect("submit follows the same rule", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.flip((yield* LegitmarkClient).serviceRequests.submit(srUuid)))
+      yield* advance(60_000)
+      assert.strictEqual((yield* Fiber.join(fiber))._tag, "ServerError")
+      expect(yield* attempts).toBe(1)
+    }).pipe(Effect.provide(withMock([serverError, MockHttp.json(200, Fixtures.submitResponse)]))))
+})
+
+describe("policies as Layers", () => {
+  it.effect("none: a single attempt", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      assertTag(error, "ServerError")
+      expect(yield* attempts).toBe(1)
+    }).pipe(Effect.provide(withMock([serverError, ok], RetryPolicy.none))))
+
+  it.effect("layer(options): exact delays without jitter, capped", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid)))
+      const seen: Array<number> = []
+      for (const step of [0, 100, 200, 300, 300, 300]) {
+        yield* advance(step)
+        seen.push(yield* attempts)
+      }
+      // 100 ms, 200 ms, then capped at 300 ms; 4 retries in all.
+      expect(seen).toEqual([1, 2, 3, 4, 5, 5])
+      assert.strictEqual((yield* Fiber.join(fiber))._tag, "ServerError")
+    }).pipe(Effect.provide(withMock(
+      [serverError],
+      RetryPolicy.layer({ retries: 4, base: "100 millis", maxDelay: "300 millis", jitter: false })
+    ))))
+
+  it.effect("fromSchedule: any Schedule, composed with Effect's combinators", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      yield* advance(999)
+      expect(yield* attempts).toBe(1)
+      yield* advance(1)
+      expect(yield* attempts).toBe(2)
+      yield* advance(1_000)
+      expect(yield* attempts).toBe(3)
+      yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(withMock(
+      [serverError, serverError, ok],
+      RetryPolicy.fromSchedule(Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(5))))
+    ))))
+
+  it.effect("fromSchedule: a schedule can stop on the error it sees", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      assertTag(error, "ServerError")
+      expect(yield* attempts).toBe(1)
+    }).pipe(Effect.provide(withMock(
+      [serverError, ok],
+      RetryPolicy.fromSchedule(
+        RetryPolicy.defaultPolicy.schedule.pipe(Schedule.whileInput((e) => e._tag !== "ServerError"))
+      )
+    ))))
+
+  it.effect("a policy provided to one call overrides the client's", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      const error = yield* Effect.flip(client.serviceRequests.get(srUuid).pipe(Effect.provide(RetryPolicy.none)))
+      assertTag(error, "ServerError")
+      expect(yield* attempts).toBe(1)
+    }).pipe(Effect.provide(withMock([serverError, ok]))))
+
+  it.effect("maxRetryAfter lowers the cap", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      assertTag(error, "RateLimitError")
+      expect(yield* attempts).toBe(1)
+    }).pipe(Effect.provide(withMock([rateLimited("10"), ok], RetryPolicy.layer({ maxRetryAfter: "5 seconds" })))))
+})

@@ -1,0 +1,51 @@
+import { describe, expectTypeOf, it } from "@effect/vitest"
+import type * as Effect from "effect/Effect"
+import type { LegitmarkClient } from "../src/LegitmarkClient.js"
+import type * as E from "../src/LegitmarkError.js"
+
+type Methods = LegitmarkClient.Service["serviceRequests"]
+type ErrorOf<K extends keyof Methods> = Effect.Effect.Error<ReturnType<Methods[K]>>
+
+type Common =
+  | E.AuthenticationError
+  | E.RateLimitError
+  | E.ServerError
+  | E.TransportError
+  | E.TimeoutError
+  | E.UnexpectedResponseError
+
+// These checks run in `pnpm check` (tsc); the runtime assertions are trivially true.
+describe("exact error unions", () => {
+  it("create cannot be not-found", () => {
+    expectTypeOf<ErrorOf<"create">>().toEqualTypeOf<
+      E.InvalidRequestError | E.ValidationError | E.ConflictError | Common
+    >()
+  })
+
+  it("get cannot be a validation error or a conflict", () => {
+    expectTypeOf<ErrorOf<"get">>().toEqualTypeOf<E.InvalidRequestError | E.NotFoundError | Common>()
+  })
+
+  it("submit can be all of them", () => {
+    expectTypeOf<ErrorOf<"submit">>().toEqualTypeOf<
+      E.InvalidRequestError | E.ValidationError | E.NotFoundError | E.ConflictError | Common
+    >()
+  })
+
+  it("never leaks HttpClientError or ParseError", () => {
+    expectTypeOf<ErrorOf<"create" | "get" | "submit">>().toExtend<E.LegitmarkError>()
+  })
+})
+
+describe("get's include flags", () => {
+  type Include = NonNullable<Parameters<Methods["get"]>[1]>
+
+  it("allows the dependent flags only with what they depend on", () => {
+    expectTypeOf({ summary: true } as const).toExtend<Include>()
+    expectTypeOf({ item: true, sides: true, requirements: true } as const).toExtend<Include>()
+    expectTypeOf({ item: true } as const).toExtend<Include>()
+    expectTypeOf({ sides: true } as const).not.toExtend<Include>()
+    expectTypeOf({ item: true, requirements: true } as const).not.toExtend<Include>()
+    expectTypeOf({ item: false, sides: true } as const).not.toExtend<Include>()
+  })
+})

@@ -1,0 +1,78 @@
+/**
+ * A recording mock `HttpClient`: answers each request from a script and keeps every request it saw.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
+
+export interface Recorded {
+  readonly method: string
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string | undefined
+}
+
+/** What the mock answers: a response, or a connection failure with a Node error code. */
+export type Answer =
+  | { readonly status: number; readonly body?: unknown; readonly headers?: Record<string, string> }
+  | { readonly refused: true }
+  | { readonly reset: true }
+
+export class Recorder extends Context.Tag("test/Recorder")<Recorder, Ref.Ref<ReadonlyArray<Recorded>>>() {}
+
+const bodyText = (request: HttpClientRequest.HttpClientRequest): string | undefined =>
+  request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : undefined
+
+const connectionError = (request: HttpClientRequest.HttpClientRequest, code: string) =>
+  new HttpClientError.RequestError({
+    request,
+    reason: "Transport",
+    cause: new TypeError("fetch failed", { cause: Object.assign(new Error(code), { code }) })
+  })
+
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}): Answer => ({
+  status,
+  body,
+  headers
+})
+
+/**
+ * Provides `HttpClient` and `Recorder`. `script` answers the nth request (0-based); the last answer
+ * repeats when the script runs out.
+ */
+export const layer = (script: ReadonlyArray<Answer> | ((request: Recorded, n: number) => Answer)) =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const recorded = yield* Ref.make<ReadonlyArray<Recorded>>([])
+    const answerFor = (request: Recorded, n: number): Answer =>
+      typeof script === "function" ? script(request, n) : script[Math.min(n, script.length - 1)]!
+    const client = HttpClient.make((request) =>
+      Effect.gen(function*() {
+        const seen: Recorded = {
+          method: request.method,
+          url: request.url +
+            (request.urlParams.length > 0
+              ? `?${new URLSearchParams(request.urlParams.map(([k, v]): [string, string] => [k, v]))}`
+              : ""),
+          headers: request.headers,
+          body: bodyText(request)
+        }
+        const n = (yield* Ref.getAndUpdate(recorded, (all) => [...all, seen])).length
+        const answer = answerFor(seen, n)
+        if ("refused" in answer) return yield* connectionError(request, "ECONNREFUSED")
+        if ("reset" in answer) return yield* connectionError(request, "ECONNRESET")
+        const body = typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body ?? null)
+        return HttpClientResponse.fromWeb(
+          request,
+          new Response(body, { status: answer.status, headers: answer.headers ?? {} })
+        )
+      })
+    )
+    return Layer.merge(Layer.succeed(HttpClient.HttpClient, client), Layer.succeed(Recorder, recorded))
+  }))
+
+export const requests = Effect.flatMap(Recorder, Ref.get)

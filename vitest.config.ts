@@ -1,0 +1,23 @@
+import { defineConfig } from "vitest/config"
+
+const project = (name: string, root: string) => ({
+  test: {
+    name,
+    root,
+    include: ["**/*.test.ts"],
+    exclude: ["**/node_modules/**", "**/build/**"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000
+  }
+})
+
+// One project per workspace package, plus the cross-package tests under test/.
+export default defineConfig({
+  test: {
+    projects: [
+      project("schema", "packages/schema"),
+      project("client", "packages/client"),
+      project("legitmark", "packages/legitmark")
+    ]
+  }
+})
