@@ -4,10 +4,8 @@
  *
  * @since 0.1.0
  */
-import { Uuid } from "@effect-legitmark/schema/Identifier"
-import * as SR from "@effect-legitmark/schema/ServiceRequest"
+import type * as SR from "@effect-legitmark/schema/ServiceRequest"
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -17,9 +15,8 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import * as Pipeline from "./internal/pipeline.js"
-import { validate } from "./internal/validate.js"
+import * as ServiceRequests from "./internal/serviceRequests.js"
 import type * as Errors from "./LegitmarkError.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
@@ -199,29 +196,6 @@ const resolve = (options: LegitmarkClient.Options): Either.Either<Resolved, Conf
   })
 }
 
-const validateUuid = (what: string) => validate(Uuid, what)
-const validateSrUuid = validateUuid("sr_uuid")
-const validateCreate = validate(SR.CreateServiceRequest, "service request")
-
-const queryOf = (include: LegitmarkClient.GetOptions): Record<string, string> => {
-  const flags: Record<string, string> = {}
-  for (const flag of ["summary", "user", "service", "outcome"] as const) if (include[flag]) flags[flag] = "true"
-  // Dependent flags are only sent when the flags they depend on are, as the API ignores them otherwise.
-  if (include.item) {
-    flags.item = "true"
-    if (include.sides) {
-      flags.sides = "true"
-      if (include.requirements) flags.requirements = "true"
-    }
-  }
-  return flags
-}
-
-const decoder = <A, I>(schema: Schema.Schema<A, I>) => Schema.decodeUnknown(schema)
-const decodeCreate = decoder(SR.CreateResponse)
-const decodeGet = decoder(SR.GetResponse)
-const decodeSubmit = decoder(SR.SubmitResponse)
-
 /**
  * Builds the client. Fails with a `ConfigError` for an empty key or a base URL that is neither https
  * nor loopback.
@@ -239,56 +213,8 @@ export const make = (
     const retryPolicy = Option.getOrElse(yield* Effect.serviceOption(RetryPolicy.RetryPolicy), () =>
       RetryPolicy.defaultPolicy)
     const httpClient = yield* HttpClient.HttpClient
-    const pipeline = Pipeline.make({ httpClient, timeout: config.timeout, retryPolicy })
-
-    const api = (method: "GET" | "POST", path: string) =>
-      HttpClientRequest.make(method)(`${config.baseUrl}${path}`).pipe(
-        HttpClientRequest.bearerToken(config.apiKey),
-        HttpClientRequest.acceptJson,
-        HttpClientRequest.setHeader("user-agent", config.userAgent),
-        config.acceptLanguage === undefined ?
-          (r) =>
-            r :
-          HttpClientRequest.setHeader("accept-language", config.acceptLanguage)
-      )
-
-    const serviceRequests: LegitmarkClient.ServiceRequests = {
-      create: (input) =>
-        Effect.flatMap(validateCreate(input), (body) =>
-          pipeline.execute({
-            span: "Legitmark.serviceRequests.create",
-            request: HttpClientRequest.bodyUnsafeJson(
-              api("POST", "/api/v2/sr"),
-              Schema.encodeSync(SR.CreateServiceRequest)(body)
-            ),
-            decode: (u) => Effect.map(decodeCreate(u), (r) => r.sr),
-            expected: ["ValidationError", "ConflictError"],
-            idempotent: false,
-            attributes: { "legitmark.reference_id": body.reference_id }
-          })),
-      get: (uuid, include = {}) =>
-        Effect.flatMap(validateSrUuid(uuid), (sr) =>
-          pipeline.execute({
-            span: "Legitmark.serviceRequests.get",
-            request: HttpClientRequest.setUrlParams(api("GET", `/api/v2/sr/${sr}`), queryOf(include)),
-            decode: (u) => Effect.map(decodeGet(u), (r) => r.sr),
-            expected: ["NotFoundError"],
-            idempotent: true,
-            attributes: { "legitmark.sr_uuid": sr }
-          })),
-      submit: (uuid) =>
-        Effect.flatMap(validateSrUuid(uuid), (sr) =>
-          pipeline.execute({
-            span: "Legitmark.serviceRequests.submit",
-            request: api("POST", `/api/v2/sr/${sr}/submit`),
-            decode: (u) => Effect.map(decodeSubmit(u), (r) => r.sr),
-            expected: ["ValidationError", "NotFoundError", "ConflictError"],
-            idempotent: false,
-            attributes: { "legitmark.sr_uuid": sr }
-          }))
-    }
-
-    return { serviceRequests }
+    const pipeline = Pipeline.make({ ...config, httpClient, retryPolicy })
+    return { serviceRequests: ServiceRequests.make(pipeline) }
   })
 
 /**

@@ -6,7 +6,7 @@ import { ErrorBody } from "@effect-legitmark/schema/ErrorBody"
 import type { RateLimitDetails } from "@effect-legitmark/schema/RateLimit"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Errors from "../LegitmarkError.js"
 import * as RetryPolicy from "../RetryPolicy.js"
@@ -36,13 +37,34 @@ export interface Operation<A, T extends ExpectedTag> {
 }
 
 export interface Pipeline {
+  /** A request to the API host (`"api"`) or the upload-intent host (`"asset"`), with auth and defaults. */
+  readonly request: (
+    method: "GET" | "POST",
+    path: string,
+    options?: RequestOptions
+  ) => HttpClientRequest.HttpClientRequest
   readonly execute: <A, T extends ExpectedTag>(
     operation: Operation<A, T>
   ) => Effect.Effect<A, ExpectedError<T> | Errors.CommonError>
 }
 
+export interface RequestOptions {
+  /** The API host (default) or the upload-intent host. */
+  readonly host?: "api" | "asset"
+  readonly urlParams?: Readonly<Record<string, string>>
+  /** Overrides the client's `Accept-Language` for this call. */
+  readonly acceptLanguage?: string | undefined
+  /** Whether to send the API key; false for the public lookup. Default true. */
+  readonly auth?: boolean
+}
+
 export interface PipelineOptions {
   readonly httpClient: HttpClient.HttpClient
+  readonly apiKey: Redacted.Redacted<string>
+  readonly baseUrl: string
+  readonly assetUrl: string
+  readonly userAgent: string
+  readonly acceptLanguage: string | undefined
   readonly timeout: Duration.Duration
   /** The policy captured when the client was built; a `RetryPolicy` provided to a call wins. */
   readonly retryPolicy: RetryPolicy.Policy
@@ -274,7 +296,22 @@ export const make = (options: PipelineOptions): Pipeline => {
     )
   }
 
+  const hosts = { api: options.baseUrl, asset: options.assetUrl }
+  const request: Pipeline["request"] = (method, path, requestOptions = {}) => {
+    const language = requestOptions.acceptLanguage ?? options.acceptLanguage
+    let built = HttpClientRequest.make(method)(`${hosts[requestOptions.host ?? "api"]}${path}`, {
+      acceptJson: true,
+      headers: language === undefined ?
+        { "user-agent": options.userAgent } :
+        { "user-agent": options.userAgent, "accept-language": language }
+    })
+    if (requestOptions.auth !== false) built = HttpClientRequest.bearerToken(built, options.apiKey)
+    if (requestOptions.urlParams) built = HttpClientRequest.setUrlParams(built, requestOptions.urlParams)
+    return built
+  }
+
   return {
+    request,
     execute: (operation) =>
       Effect.serviceOption(RetryPolicy.RetryPolicy).pipe(
         Effect.flatMap((provided) =>
