@@ -17,7 +17,8 @@ export default defineConfig({
     projects: [
       project("schema", "packages/schema"),
       project("client", "packages/client"),
-      project("legitmark", "packages/legitmark")
+      project("legitmark", "packages/legitmark"),
+      project("e2e", "test")
     ]
   }
 })

@@ -22,7 +22,7 @@ const created = MockHttp.json(200, Fixtures.createResponse)
 const serverError = MockHttp.json(500, { success: false, error: { code: 500, message: "boom" } })
 const rateLimited = (retryAfter?: string) => MockHttp.json(429, {}, retryAfter ? { "retry-after": retryAfter } : {})
 
-const withMock = (script: ReadonlyArray<MockHttp.Answer>, policy?: Layer.Layer<RetryPolicy.RetryPolicy>) => {
+const withMock = (script: Parameters<typeof MockHttp.layer>[0], policy?: Layer.Layer<RetryPolicy.RetryPolicy>) => {
   const http = MockHttp.layer(script)
   const client = LegitmarkClient.layer({ apiKey: Redacted.make("leo_k"), baseUrl: "https://api.legitmark.test" })
     .pipe(Layer.provide(http))
@@ -39,19 +39,30 @@ describe("the default policy", () => {
     Effect.gen(function*() {
       const client = yield* LegitmarkClient
       const fiber = yield* Effect.fork(client.serviceRequests.get(srUuid))
-      yield* advance(0)
-      expect(yield* attempts).toBe(1)
-      yield* advance(199) // first delay is 250 ms ±20%: not before 200 ms
-      expect(yield* attempts).toBe(1)
-      yield* advance(101) // …and not after 300 ms
-      expect(yield* attempts).toBe(2)
-      yield* advance(399) // second delay 500 ms ±20%: 400–600 ms after the second attempt
-      expect(yield* attempts).toBe(2)
-      yield* advance(201)
-      expect(yield* attempts).toBe(3)
+      yield* advance(10_000)
       const sr = yield* Fiber.join(fiber)
       expect(sr.uuid).toBe(srUuid)
+      const [first, second, third, ...rest] = (yield* MockHttp.requests).map((r) => r.at)
+      expect(rest).toHaveLength(0)
+      // 250 ms then 500 ms, each spread by ±20%.
+      expect(second! - first!).toBeGreaterThanOrEqual(200)
+      expect(second! - first!).toBeLessThanOrEqual(300)
+      expect(third! - second!).toBeGreaterThanOrEqual(400)
+      expect(third! - second!).toBeLessThanOrEqual(600)
     }).pipe(Effect.provide(withMock([serverError, serverError, ok]))))
+
+  it.effect("spreads the delays so that a fleet does not retry in lockstep", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      for (let i = 0; i < 10; i++) {
+        const fiber = yield* Effect.fork(client.serviceRequests.get(srUuid))
+        yield* advance(1_000)
+        yield* Fiber.join(fiber)
+      }
+      const at = (yield* MockHttp.requests).map((r) => r.at)
+      const delays = new Set(at.flatMap((t, i) => (i % 2 === 1 ? [t - at[i - 1]!] : [])))
+      expect(delays.size).toBeGreaterThan(1)
+    }).pipe(Effect.provide(withMock((_, n) => (n % 2 === 0 ? serverError : ok)))))
 
   it.effect("gives up after 3 retries with the last error", () =>
     Effect.gen(function*() {

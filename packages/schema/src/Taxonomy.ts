@@ -150,3 +150,17 @@ export const ModelListResponse = Schema.Struct({
   models: Schema.Array(Model),
   metadata: Schema.optional(PageMetadata)
 })
+
+/**
+ * A QC rejection reason (localized). Webhook `sides[].reason` texts come from here.
+ *
+ * @since 0.1.0
+ */
+export class Reason extends Schema.Class<Reason>("Reason")({
+  uuid: Schema.optional(Schema.String),
+  code: Schema.optional(Schema.String),
+  name: Schema.optional(Schema.String),
+  description: optionalNullable(Schema.String),
+  message: optionalNullable(Schema.String),
+  active: Schema.optional(Schema.Boolean)
+}) {}

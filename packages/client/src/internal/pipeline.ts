@@ -4,6 +4,7 @@
  */
 import { ErrorBody } from "@effect-legitmark/schema/ErrorBody"
 import type { RateLimitDetails } from "@effect-legitmark/schema/RateLimit"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -149,11 +150,12 @@ const parseRetryAfter = (value: string | undefined, now: number): Duration.Durat
   return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - now))
 }
 
-// The reset format is undocumented: epoch seconds, epoch milliseconds or an ISO timestamp.
-const parseReset = (value: string | undefined): DateTime.Utc | undefined => {
+// The reset format is undocumented: seconds from now (small numbers), epoch seconds, epoch
+// milliseconds or an ISO timestamp.
+const parseReset = (value: string | undefined, now: number): DateTime.Utc | undefined => {
   if (value === undefined) return undefined
   const n = numberHeader(value)
-  const millis = n === undefined ? Date.parse(value) : n < 1e12 ? n * 1000 : n
+  const millis = n === undefined ? Date.parse(value) : n < 1e9 ? now + n * 1000 : n < 1e12 ? n * 1000 : n
   return Option.getOrUndefined(DateTime.make(millis))
 }
 
@@ -176,7 +178,7 @@ const rateLimitError = (
     (details?.limit !== undefined && details.current_usage !== undefined
       ? Math.max(0, details.limit - details.current_usage)
       : undefined)
-  const resetAt = parseReset(h[`x-ratelimit-reset-${level}`]) ?? parseReset(details?.reset_time)
+  const resetAt = parseReset(h[`x-ratelimit-reset-${level}`], now) ?? parseReset(details?.reset_time, now)
   const retryAfter = parseRetryAfter(h["retry-after"], now) ??
     (details?.retry_after_seconds === undefined ? undefined : Duration.seconds(details.retry_after_seconds)) ??
     (resetAt === undefined ? undefined : Duration.millis(Math.max(0, DateTime.toEpochMillis(resetAt) - now)))
@@ -255,7 +257,13 @@ export const make = (options: PipelineOptions): Pipeline => {
     operation: Operation<A, T>
   ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
     const { request } = operation
-    return httpClient.execute(request).pipe(
+    return Effect.serviceOption(FetchHttpClient.RequestInit).pipe(
+      // Redirects are never followed, so an answer can only come from a configured host.
+      Effect.flatMap((init) =>
+        httpClient.execute(request).pipe(
+          Effect.provideService(FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
+        )
+      ),
       Effect.flatMap((response) => Effect.map(response.text, (text) => [response, text] as const)),
       Effect.mapError((error) => transportError(error, request)),
       Effect.timeoutFail({

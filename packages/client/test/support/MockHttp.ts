@@ -5,6 +5,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -15,6 +16,8 @@ export interface Recorded {
   readonly url: string
   readonly headers: Readonly<Record<string, string>>
   readonly body: string | undefined
+  /** When the request was sent, by the fiber's `Clock` (the `TestClock` in tests). */
+  readonly at: number
 }
 
 /** What the mock answers: a response, or a connection failure with a Node error code. */
@@ -59,7 +62,8 @@ export const layer = (script: ReadonlyArray<Answer> | ((request: Recorded, n: nu
               ? `?${new URLSearchParams(request.urlParams.map(([k, v]): [string, string] => [k, v]))}`
               : ""),
           headers: request.headers,
-          body: bodyText(request)
+          body: bodyText(request),
+          at: yield* Clock.currentTimeMillis
         }
         const n = (yield* Ref.getAndUpdate(recorded, (all) => [...all, seen])).length
         const answer = answerFor(seen, n)
