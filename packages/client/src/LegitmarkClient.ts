@@ -4,7 +4,11 @@
  *
  * @since 0.1.0
  */
+import type * as Media_ from "@effect-legitmark/schema/Media"
+import type * as Progress from "@effect-legitmark/schema/Progress"
 import type * as SR from "@effect-legitmark/schema/ServiceRequest"
+import type * as Side from "@effect-legitmark/schema/Side"
+import type * as Taxonomy_ from "@effect-legitmark/schema/Taxonomy"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -15,9 +19,13 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Stream from "effect/Stream"
+import * as Media from "./internal/media.js"
 import * as Pipeline from "./internal/pipeline.js"
 import * as ServiceRequests from "./internal/serviceRequests.js"
+import * as Taxonomy from "./internal/taxonomy.js"
 import type * as Errors from "./LegitmarkError.js"
+import type * as Photo from "./Photo.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
@@ -79,6 +87,196 @@ export declare namespace LegitmarkClient {
       | Errors.ConflictError
       | Errors.CommonError
     >
+    /** The photo requirements of an SR, grouped (`GET /api/v2/sr/{uuid}/side-groups`). */
+    readonly sideGroups: (
+      uuid: string,
+      options?: CallOptions
+    ) => Effect.Effect<
+      ReadonlyArray<Side.SideGroup>,
+      Errors.InvalidRequestError | Errors.NotFoundError | Errors.CommonError
+    >
+    /**
+     * Upload progress (`GET /api/side-groups/progress`): the source of truth for whether an SR can be
+     * submitted (`progress.met`). `warning` and `s3_error` flag a count the server could not complete.
+     */
+    readonly progress: (
+      uuid: string
+    ) => Effect.Effect<
+      Progress.ProgressResponse,
+      Errors.InvalidRequestError | Errors.NotFoundError | Errors.CommonError
+    >
+    /**
+     * The public lookup by uuid, `micro_id`, legacy id or your `reference_id` (`GET /api/sr/find/{id}`).
+     * Sent without the API key.
+     */
+    readonly find: (
+      identifier: string
+    ) => Effect.Effect<SR.ServiceRequest, Errors.InvalidRequestError | Errors.NotFoundError | Errors.CommonError>
+  }
+
+  /**
+   * A language for localized answers (`Accept-Language`): en, zh, ja.
+   *
+   * @since 0.1.0
+   */
+  export type Language = "en" | "zh" | "ja" | (string & {})
+
+  /**
+   * @since 0.1.0
+   */
+  export interface CallOptions {
+    /** Overrides the client's `Accept-Language` for this call. */
+    readonly acceptLanguage?: Language
+  }
+
+  /**
+   * Pagination of taxonomy lists: `pageNumber` ≥ 1, `pageSize` 1–100.
+   *
+   * @since 0.1.0
+   */
+  export interface PageOptions extends CallOptions {
+    readonly pageNumber?: number
+    readonly pageSize?: number
+    readonly sortBy?: string
+    readonly sortDirection?: "asc" | "desc"
+    /** Sent as `search_query`. */
+    readonly search?: string
+  }
+
+  /**
+   * One page of a list, with the position the server reported.
+   *
+   * @since 0.1.0
+   */
+  export interface Page<A> {
+    readonly items: ReadonlyArray<A>
+    readonly pageNumber: number
+    readonly pageSize: number
+    readonly totalCount: number | undefined
+    readonly totalPages: number | undefined
+  }
+
+  /**
+   * The failures of a lookup by id.
+   *
+   * @since 0.1.0
+   */
+  export type LookupError = Errors.InvalidRequestError | Errors.NotFoundError | Errors.CommonError
+
+  /**
+   * The failures of a list.
+   *
+   * @since 0.1.0
+   */
+  export type ListError = Errors.InvalidRequestError | Errors.CommonError
+
+  /**
+   * The catalog: category → type → brand → model, services, sides and rejection reasons. Paginated
+   * lists come page by page and as a lazy `Stream` of every item (`stream*`), which fetches a page only
+   * when its items are pulled.
+   *
+   * @since 0.1.0
+   */
+  export interface Taxonomy {
+    /** Every category with its types (`GET /api/v2/categories/tree`). */
+    readonly tree: (
+      options?: CallOptions & { readonly activeOnly?: boolean }
+    ) => Effect.Effect<ReadonlyArray<Taxonomy_.Category>, ListError>
+    readonly categories: (
+      options?: PageOptions & { readonly activeOnly?: boolean }
+    ) => Effect.Effect<Page<Taxonomy_.Category>, ListError>
+    readonly streamCategories: (
+      options?: Omit<PageOptions, "pageNumber"> & { readonly activeOnly?: boolean }
+    ) => Stream.Stream<Taxonomy_.Category, ListError>
+    readonly category: (uuid: string, options?: CallOptions) => Effect.Effect<Taxonomy_.Category, LookupError>
+    readonly categoryTypes: (
+      uuid: string,
+      options?: CallOptions
+    ) => Effect.Effect<ReadonlyArray<Taxonomy_.Type>, LookupError>
+    readonly types: (options?: PageOptions) => Effect.Effect<Page<Taxonomy_.Type>, ListError>
+    readonly streamTypes: (options?: Omit<PageOptions, "pageNumber">) => Stream.Stream<Taxonomy_.Type, ListError>
+    readonly type: (uuid: string, options?: CallOptions) => Effect.Effect<Taxonomy_.Type, LookupError>
+    readonly typeBrands: (
+      uuid: string,
+      options?: CallOptions & { readonly includeCounts?: boolean; readonly includeInactive?: boolean }
+    ) => Effect.Effect<ReadonlyArray<Taxonomy_.Brand>, LookupError>
+    readonly brands: (options?: PageOptions) => Effect.Effect<Page<Taxonomy_.Brand>, ListError>
+    readonly streamBrands: (options?: Omit<PageOptions, "pageNumber">) => Stream.Stream<Taxonomy_.Brand, ListError>
+    readonly models: (options?: PageOptions & ModelFilter) => Effect.Effect<Page<Taxonomy_.Model>, ListError>
+    readonly streamModels: (
+      options?: Omit<PageOptions, "pageNumber"> & ModelFilter
+    ) => Stream.Stream<Taxonomy_.Model, ListError>
+    readonly services: (options?: CallOptions) => Effect.Effect<ReadonlyArray<Taxonomy_.Service>, ListError>
+    readonly service: (uuid: string, options?: CallOptions) => Effect.Effect<Taxonomy_.Service, LookupError>
+    readonly sides: (options?: PageOptions) => Effect.Effect<Page<Side.Side>, ListError>
+    readonly streamSides: (options?: Omit<PageOptions, "pageNumber">) => Stream.Stream<Side.Side, ListError>
+    readonly side: (uuid: string, options?: CallOptions) => Effect.Effect<Side.Side, LookupError>
+    readonly reasons: (options?: CallOptions) => Effect.Effect<ReadonlyArray<Taxonomy_.Reason>, ListError>
+  }
+
+  /**
+   * Filters of `models`, by UUID.
+   *
+   * @since 0.1.0
+   */
+  export interface ModelFilter {
+    readonly brandUuid?: string
+    readonly typeUuid?: string
+    readonly categoryUuid?: string
+  }
+
+  /**
+   * What an upload sent.
+   *
+   * @since 0.1.0
+   */
+  export interface Upload {
+    readonly sr: string
+    readonly side: string
+    readonly extension: Media_.Extension
+    readonly size: number
+  }
+
+  /**
+   * Photo uploads: an intent on the asset host yields a presigned URL, and the bytes are PUT there,
+   * without the API key.
+   *
+   * @since 0.1.0
+   */
+  export interface Media {
+    /** A presigned PUT URL for one side's photo (`GET /intent`), valid about 300 s. */
+    readonly intent: (
+      sr: string,
+      side: string,
+      extension: string
+    ) => Effect.Effect<
+      string,
+      Errors.InvalidRequestError | Errors.ValidationError | Errors.NotFoundError | Errors.CommonError
+    >
+    /** PUTs a photo to a presigned URL. Bytes are checked as `Photo.fromBytes` checks them. */
+    readonly put: {
+      (
+        url: string,
+        photo: Photo.Photo
+      ): Effect.Effect<void, Errors.InvalidRequestError | Errors.ValidationError | Errors.CommonError>
+      (
+        url: string,
+        bytes: Uint8Array,
+        extension: string
+      ): Effect.Effect<void, Errors.InvalidRequestError | Errors.ValidationError | Errors.CommonError>
+    }
+    /**
+     * Intent then PUT, asking once for a fresh URL when the first one was refused (expired). Build the
+     * photo with `Photo.fromPath`, `Photo.fromBytes` or `Photo.fromStream`, which check it first.
+     */
+    readonly upload: (
+      sr: string,
+      side: string,
+      photo: Photo.Photo
+    ) => Effect.Effect<
+      Upload,
+      Errors.InvalidRequestError | Errors.ValidationError | Errors.NotFoundError | Errors.CommonError
+    >
   }
 
   /**
@@ -86,6 +284,8 @@ export declare namespace LegitmarkClient {
    */
   export interface Service {
     readonly serviceRequests: ServiceRequests
+    readonly media: Media
+    readonly taxonomy: Taxonomy
   }
 
   /**
@@ -214,7 +414,11 @@ export const make = (
       RetryPolicy.defaultPolicy)
     const httpClient = yield* HttpClient.HttpClient
     const pipeline = Pipeline.make({ ...config, httpClient, retryPolicy })
-    return { serviceRequests: ServiceRequests.make(pipeline) }
+    return {
+      serviceRequests: ServiceRequests.make(pipeline),
+      media: Media.make(pipeline),
+      taxonomy: Taxonomy.make(pipeline)
+    }
   })
 
 /**

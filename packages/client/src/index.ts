@@ -15,4 +15,12 @@ export * as LegitmarkError from "./LegitmarkError.js"
 /**
  * @since 0.1.0
  */
+export * as Photo from "./Photo.js"
+/**
+ * @since 0.1.0
+ */
 export * as RetryPolicy from "./RetryPolicy.js"
+/**
+ * @since 0.1.0
+ */
+export * as TaxonomyCache from "./TaxonomyCache.js"

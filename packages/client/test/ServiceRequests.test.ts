@@ -249,3 +249,83 @@ describe("serviceRequests.submit", () => {
       MockHttp.json(409, { success: false, error: { code: 409, message: "Not a draft" } })
     ]))))
 })
+
+describe("serviceRequests.sideGroups", () => {
+  it.effect("reads the grouped requirements, localized on request", () =>
+    Effect.gen(function*() {
+      const groups = yield* (yield* client).serviceRequests.sideGroups(srUuid, { acceptLanguage: "zh" })
+      expect(groups.map((g) => [g.name, g.sides.map((s) => s.name)])).toEqual([["Photos", ["Outer Sides"]]])
+      const [request] = yield* MockHttp.requests
+      expect(request?.url).toBe(`${base}/api/v2/sr/${srUuid}/side-groups`)
+      expect(request?.headers["accept-language"]).toBe("zh")
+    }).pipe(Effect.provide(withMock([MockHttp.json(200, {
+      success: true,
+      message: "ok",
+      data: {
+        side_groups: [{
+          uuid: "17062000-af27-4d47-b712-6d27b2556f96",
+          name: "Photos",
+          description: null,
+          lock: false,
+          sides: [{ uuid: "4a10bea5-a89c-4489-bba0-e55d8950b8dd", name: "Outer Sides", required: true }]
+        }]
+      }
+    })]))))
+})
+
+describe("serviceRequests.progress", () => {
+  it.effect("reads the dedicated progress endpoint, warnings included", () =>
+    Effect.gen(function*() {
+      const c = yield* client
+      const first = yield* c.serviceRequests.progress(srUuid)
+      expect(first.progress).toMatchObject({ current_required: 2, total_required: 2, met: true })
+      expect(first.last_updated).toBe("2024-01-01T00:00:00.000Z")
+      const degraded = yield* c.serviceRequests.progress(srUuid)
+      expect(degraded).toMatchObject({ s3_error: true, warning: "Media count unavailable" })
+      const [request] = yield* MockHttp.requests
+      expect(request?.url).toBe(`${base}/api/side-groups/progress?sr_id=${srUuid}`)
+    }).pipe(Effect.provide(withMock([
+      MockHttp.json(200, Fixtures.progressResponse),
+      MockHttp.json(200, {
+        success: true,
+        progress: { current_required: 0, total_required: 2, current_optional: 0, total_optional: 0, met: false },
+        warning: "Media count unavailable",
+        s3_error: true
+      })
+    ]))))
+})
+
+describe("serviceRequests.find", () => {
+  it.effect("encodes free text into one path segment and sends no API key", () =>
+    Effect.gen(function*() {
+      const sr = yield* (yield* client).serviceRequests.find("SKU 12/b?c#d%2F")
+      expect(sr.external_id).toBe("ITEM-2024-0891")
+      const [request] = yield* MockHttp.requests
+      expect(request?.url).toBe(`${base}/api/sr/find/SKU%2012%2Fb%3Fc%23d%252F`)
+      expect(request?.headers.authorization).toBeUndefined()
+    }).pipe(Effect.provide(withMock([MockHttp.json(200, Fixtures.createResponse)]))))
+
+  it.effect("accepts the SR under data as well", () =>
+    Effect.gen(function*() {
+      const sr = yield* (yield* client).serviceRequests.find("178168")
+      expect(sr.uuid).toBe(srUuid)
+    }).pipe(Effect.provide(withMock([
+      MockHttp.json(200, { success: true, data: (Fixtures.getResponse as { readonly sr: unknown }).sr })
+    ]))))
+
+  it.effect.each(["", "  ", "..", ".", "%2e%2E", "a\nb"])(
+    "refuses %j before sending anything",
+    (id) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip((yield* client).serviceRequests.find(id))
+        assertTag(error, "InvalidRequestError")
+        expect(yield* MockHttp.requests).toHaveLength(0)
+      }).pipe(Effect.provide(withMock([MockHttp.json(200, Fixtures.createResponse)])))
+  )
+
+  it.effect("maps 404 to NotFoundError", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* client).serviceRequests.find("nope"))
+      assertTag(error, "NotFoundError")
+    }).pipe(Effect.provide(withMock([MockHttp.json(404, {})]))))
+})

@@ -32,8 +32,27 @@ describe("exact error unions", () => {
     >()
   })
 
+  it("the reads of an SR can be not-found, and nothing else of their own", () => {
+    expectTypeOf<ErrorOf<"sideGroups">>().toEqualTypeOf<E.InvalidRequestError | E.NotFoundError | Common>()
+    expectTypeOf<ErrorOf<"progress">>().toEqualTypeOf<E.InvalidRequestError | E.NotFoundError | Common>()
+    expectTypeOf<ErrorOf<"find">>().toEqualTypeOf<E.InvalidRequestError | E.NotFoundError | Common>()
+  })
+
+  it("media: the intent can be refused or not found; a PUT only refused", () => {
+    type Media = LegitmarkClient.Service["media"]
+    expectTypeOf<Effect.Effect.Error<ReturnType<Media["intent"]>>>().toEqualTypeOf<
+      E.InvalidRequestError | E.ValidationError | E.NotFoundError | Common
+    >()
+    expectTypeOf<Effect.Effect.Error<ReturnType<Media["upload"]>>>().toEqualTypeOf<
+      E.InvalidRequestError | E.ValidationError | E.NotFoundError | Common
+    >()
+    expectTypeOf<Effect.Effect.Error<ReturnType<Media["put"]>>>().toEqualTypeOf<
+      E.InvalidRequestError | E.ValidationError | Common
+    >()
+  })
+
   it("never leaks HttpClientError or ParseError", () => {
-    expectTypeOf<ErrorOf<"create" | "get" | "submit">>().toExtend<E.LegitmarkError>()
+    expectTypeOf<ErrorOf<keyof Methods>>().toExtend<E.LegitmarkError>()
   })
 })
 

@@ -8,3 +8,17 @@
  * @since 0.1.0
  */
 export * as Verdict from "./Verdict.js"
+/**
+ * @since 0.1.0
+ */
+export {
+  type Authenticated,
+  type AuthenticateError,
+  type AuthenticateInput,
+  type AuthenticateProgress,
+  type AwaitOptions,
+  Legitmark,
+  MissingPhotosError,
+  type Outcome,
+  VerdictTimeoutError
+} from "./Legitmark.js"

@@ -184,3 +184,14 @@ export const GetResponse = Envelope("sr", ServiceRequest)
  * @since 0.1.0
  */
 export const SubmitResponse = Envelope("sr", SubmittedServiceRequest)
+
+/**
+ * The answer of the public lookup `GET /api/sr/find/{identifier}`. Its shape is undocumented: the SR
+ * is accepted under `sr` or `data`.
+ *
+ * @since 0.1.0
+ */
+export const FindResponse = Schema.Union(
+  Envelope("sr", ServiceRequest),
+  Envelope("data", ServiceRequest)
+).annotations({ identifier: "FindResponse" })

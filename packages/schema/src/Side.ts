@@ -15,10 +15,15 @@ const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.opti
 export const MediaVersion = Schema.Union(
   Schema.String,
   Schema.Struct({
+    id: Schema.optional(Schema.Union(Schema.String, Schema.Number)),
     uuid: Schema.optional(Schema.String),
     url: Schema.optional(Schema.String),
     version: Schema.optional(Schema.Union(Schema.String, Schema.Number)),
-    created_at: Schema.optional(Schema.String)
+    created_at: Schema.optional(Schema.String),
+    last_modified: Schema.optional(Schema.String),
+    /** A version QC rejected or the partner replaced. */
+    deleted: Schema.optional(Schema.Boolean),
+    latest: Schema.optional(Schema.Boolean)
   })
 ).annotations({ identifier: "MediaVersion" })
 
@@ -51,12 +56,12 @@ export class Side extends Schema.Class<Side>("Side")({
   is_thumbnail: optionalNullable(Schema.Boolean)
 }) {
   /**
-   * Whether at least one photo has been uploaded for this side.
+   * Whether this side has a photo that counts: uploaded and not deleted (rejected by QC or replaced).
    *
    * @since 0.1.0
    */
   get hasMedia(): boolean {
-    return (this.media_url?.length ?? 0) > 0
+    return (this.media_url ?? []).some((version) => typeof version === "string" || version.deleted !== true)
   }
 }
 
@@ -74,3 +79,28 @@ export const Sides = Schema.Struct({
  * @since 0.1.0
  */
 export type Sides = typeof Sides.Type
+
+/**
+ * A group of sides as `GET /api/v2/sr/{uuid}/side-groups` returns them. `lock` marks a group the
+ * partner cannot change.
+ *
+ * @since 0.1.0
+ */
+export class SideGroup extends Schema.Class<SideGroup>("SideGroup")({
+  uuid: Schema.String,
+  name: Schema.String,
+  description: optionalNullable(Schema.String),
+  lock: optionalNullable(Schema.Boolean),
+  sides: Schema.optionalWith(Schema.Array(Side), { default: () => [] })
+}) {}
+
+/**
+ * The answer of `GET /api/v2/sr/{uuid}/side-groups`.
+ *
+ * @since 0.1.0
+ */
+export const SideGroupsResponse = Schema.Struct({
+  success: Schema.optional(Schema.Boolean),
+  message: Schema.optional(Schema.String),
+  data: Schema.Struct({ side_groups: Schema.Array(SideGroup) })
+}).annotations({ identifier: "SideGroupsResponse" })

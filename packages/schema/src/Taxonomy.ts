@@ -4,7 +4,8 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { envelopeFields } from "./Envelope.js"
+import { Envelope, envelopeFields } from "./Envelope.js"
+import { Side } from "./Side.js"
 
 const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optional(Schema.NullOr(schema))
 
@@ -18,7 +19,9 @@ export class Brand extends Schema.Class<Brand>("Brand")({
   name: Schema.String,
   media: optionalNullable(Schema.String),
   active: Schema.optional(Schema.Boolean),
-  count: Schema.optional(Schema.Number)
+  count: Schema.optional(Schema.Number),
+  /** With `include_counts` (the wire name is undocumented; this is the simulator's). */
+  model_count: Schema.optional(Schema.Number)
 }) {}
 
 const nodeFields = {
@@ -164,3 +167,63 @@ export class Reason extends Schema.Class<Reason>("Reason")({
   message: optionalNullable(Schema.String),
   active: Schema.optional(Schema.Boolean)
 }) {}
+
+/**
+ * `GET /api/v2/types` and `GET /api/v2/categories/{uuid}/types`.
+ *
+ * @since 0.1.0
+ */
+export const TypeListResponse = TaxonomyResponse(Schema.Array(Type))
+
+/**
+ * `GET /api/v2/brands` and `GET /api/v2/types/{uuid}/brands`.
+ *
+ * @since 0.1.0
+ */
+export const BrandListResponse = TaxonomyResponse(Schema.Array(Brand))
+
+/**
+ * `GET /api/v2/sides` (localized side definitions).
+ *
+ * @since 0.1.0
+ */
+export const SideListResponse = TaxonomyResponse(Schema.Array(Side))
+
+/**
+ * `GET /api/v2/sides/{uuid}`.
+ *
+ * @since 0.1.0
+ */
+export const SideResponse = TaxonomyResponse(Side)
+
+// The list key of services and reasons is undocumented: `data` as other taxonomy lists, the plural
+// name, or (services) the `service` key of the single answer.
+const listFields = { ...taxonomyFields, metadata: Schema.optional(PageMetadata) }
+
+/**
+ * `GET /api/services`: the list under `data`, `services` or `service`.
+ *
+ * @since 0.1.0
+ */
+export const ServiceListResponse = Schema.Union(
+  TaxonomyResponse(Schema.Array(Service)),
+  Schema.Struct({ ...listFields, services: Schema.Array(Service) }),
+  Schema.Struct({ ...listFields, service: Schema.Array(Service) })
+)
+
+/**
+ * `GET /api/services/{uuid}`: `{success, message, service}` (or, leniently, under `data`).
+ *
+ * @since 0.1.0
+ */
+export const ServiceResponse = Schema.Union(Envelope("service", Service), TaxonomyResponse(Service))
+
+/**
+ * `GET /api/v2/reasons`: the list under `data` or `reasons`.
+ *
+ * @since 0.1.0
+ */
+export const ReasonListResponse = Schema.Union(
+  TaxonomyResponse(Schema.Array(Reason)),
+  Schema.Struct({ ...listFields, reasons: Schema.Array(Reason) })
+)

@@ -22,7 +22,7 @@ import * as Errors from "../LegitmarkError.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 
 /** The errors that only some endpoints can produce, chosen per operation. */
-export type ExpectedTag = "ValidationError" | "NotFoundError" | "ConflictError"
+export type ExpectedTag = "InvalidRequestError" | "ValidationError" | "NotFoundError" | "ConflictError"
 
 type ExpectedError<T extends ExpectedTag> = Extract<Errors.LegitmarkError, { readonly _tag: T }>
 
@@ -30,7 +30,9 @@ type ExpectedError<T extends ExpectedTag> = Extract<Errors.LegitmarkError, { rea
 export interface Operation<A, T extends ExpectedTag> {
   readonly span: string
   readonly request: HttpClientRequest.HttpClientRequest
+  /** Reads the answer: its JSON, or its text when `json` is false (a presigned PUT answers no JSON). */
   readonly decode: (u: unknown) => Effect.Effect<A, ParseResult.ParseError>
+  readonly json?: boolean
   readonly expected: ReadonlyArray<T>
   /** GETs and the upload intent; create and submit are not. */
   readonly idempotent: boolean
@@ -102,10 +104,22 @@ const errorCode = (cause: unknown): string | undefined => {
 // Failures that prove the request never reached a server.
 const notConnectedCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
 
-const transportError = (
+// A request body stream (a photo) that failed to read surfaces as the cause of a transport error.
+const bodyError = (cause: unknown): Errors.InvalidRequestError | undefined => {
+  for (let current = cause, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
+    if (current instanceof Errors.InvalidRequestError) return current
+    current = "cause" in current ? current.cause : undefined
+  }
+  return undefined
+}
+
+const transportError = <T extends ExpectedTag>(
   error: HttpClientError.HttpClientError,
-  request: HttpClientRequest.HttpClientRequest
-): Errors.TransportError | Errors.UnexpectedResponseError => {
+  request: HttpClientRequest.HttpClientRequest,
+  expected: ReadonlyArray<T>
+): Errors.TransportError | Errors.UnexpectedResponseError | ExpectedError<T> => {
+  const unreadable = (expected as ReadonlyArray<ExpectedTag>).includes("InvalidRequestError") && bodyError(error.cause)
+  if (unreadable) return unreadable as ExpectedError<T>
   if (error._tag === "RequestError" && error.reason !== "Transport") {
     return new Errors.UnexpectedResponseError({
       ...callOf(request),
@@ -235,7 +249,7 @@ const errorFromResponse = <T extends ExpectedTag>(
     const retryAfter = parseRetryAfter(response.headers["retry-after"], now)
     return new Errors.ServerError({ ...call, ...base, ...(retryAfter === undefined ? {} : { retryAfter }) })
   }
-  if (status === 400 || status === 422) {
+  if (status === 400 || status === 413 || status === 422) {
     return when(
       "ValidationError" as T,
       () => new Errors.ValidationError({ ...call, ...base, issues: error?.errors ?? [] }) as ExpectedError<T>
@@ -265,7 +279,7 @@ export const make = (options: PipelineOptions): Pipeline => {
         )
       ),
       Effect.flatMap((response) => Effect.map(response.text, (text) => [response, text] as const)),
-      Effect.mapError((error) => transportError(error, request)),
+      Effect.mapError((error) => transportError(error, request, operation.expected)),
       Effect.timeoutFail({
         duration: timeout,
         onTimeout: () =>
@@ -292,6 +306,12 @@ export const make = (options: PipelineOptions): Pipeline => {
             issue,
             body: excerpt(text)
           })
+        if (operation.json === false) {
+          return Effect.mapError(
+            operation.decode(text),
+            (e) => unexpected(ParseResult.TreeFormatter.formatErrorSync(e))
+          )
+        }
         return Either.match(parseJson(text), {
           onLeft: (issue) => Effect.fail(unexpected(issue)),
           onRight: (json) =>

@@ -10,12 +10,15 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
+import * as Stream from "effect/Stream"
 
 export interface Recorded {
   readonly method: string
   readonly url: string
   readonly headers: Readonly<Record<string, string>>
   readonly body: string | undefined
+  /** The raw body, streamed bodies included. */
+  readonly bytes: Uint8Array | undefined
   /** When the request was sent, by the fiber's `Clock` (the `TestClock` in tests). */
   readonly at: number
 }
@@ -28,8 +31,21 @@ export type Answer =
 
 export class Recorder extends Context.Tag("test/Recorder")<Recorder, Ref.Ref<ReadonlyArray<Recorded>>>() {}
 
-const bodyText = (request: HttpClientRequest.HttpClientRequest): string | undefined =>
-  request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : undefined
+const bodyBytes = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Uint8Array | undefined, unknown> => {
+  switch (request.body._tag) {
+    case "Uint8Array":
+      return Effect.succeed(request.body.body)
+    case "Stream":
+      return Stream.runFold(request.body.stream, new Uint8Array(), (all, chunk) => {
+        const next = new Uint8Array(all.byteLength + chunk.byteLength)
+        next.set(all)
+        next.set(chunk, all.byteLength)
+        return next
+      })
+    default:
+      return Effect.succeed(undefined)
+  }
+}
 
 const connectionError = (request: HttpClientRequest.HttpClientRequest, code: string) =>
   new HttpClientError.RequestError({
@@ -49,12 +65,24 @@ export const json = (status: number, body: unknown, headers: Record<string, stri
  * repeats when the script runs out.
  */
 export const layer = (script: ReadonlyArray<Answer> | ((request: Recorded, n: number) => Answer)) =>
+  layerEffect((request, n) =>
+    Effect.succeed(typeof script === "function" ? script(request, n) : script[Math.min(n, script.length - 1)]!)
+  )
+
+/**
+ * As `layer`, but each answer is an effect, e.g. one that waits on a `Deferred` to hold a request in
+ * flight. The request is recorded before its answer is computed.
+ */
+export const layerEffect = (answerFor: (request: Recorded, n: number) => Effect.Effect<Answer>) =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const recorded = yield* Ref.make<ReadonlyArray<Recorded>>([])
-    const answerFor = (request: Recorded, n: number): Answer =>
-      typeof script === "function" ? script(request, n) : script[Math.min(n, script.length - 1)]!
     const client = HttpClient.make((request) =>
       Effect.gen(function*() {
+        // As a real transport does, a body stream that fails fails the request with it as the cause.
+        const bytes = yield* Effect.mapError(
+          bodyBytes(request),
+          (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
+        )
         const seen: Recorded = {
           method: request.method,
           url: request.url +
@@ -62,11 +90,12 @@ export const layer = (script: ReadonlyArray<Answer> | ((request: Recorded, n: nu
               ? `?${new URLSearchParams(request.urlParams.map(([k, v]): [string, string] => [k, v]))}`
               : ""),
           headers: request.headers,
-          body: bodyText(request),
+          body: bytes && new TextDecoder().decode(bytes),
+          bytes,
           at: yield* Clock.currentTimeMillis
         }
         const n = (yield* Ref.getAndUpdate(recorded, (all) => [...all, seen])).length
-        const answer = answerFor(seen, n)
+        const answer = yield* answerFor(seen, n)
         if ("refused" in answer) return yield* connectionError(request, "ECONNREFUSED")
         if ("reset" in answer) return yield* connectionError(request, "ECONNRESET")
         const body = typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body ?? null)

@@ -29,3 +29,4 @@ export const submitResponse = {
   message: "Service request submitted.",
   sr: { uuid: "8e61c991-553a-4a58-9eb6-561b64c11908", micro_id: "178168", state: { primary: "QC", supplement: null } }
 }
+export const progressResponse = find((f) => f.kind === "response" && f.endpoint.includes("progress"))

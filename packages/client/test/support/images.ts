@@ -1,0 +1,56 @@
+/**
+ * Real image bytes for tests: a decodable PNG of any size, and a JPEG header with given dimensions.
+ */
+import { crc32, deflateSync } from "node:zlib"
+
+const chunk = (type: string, data: Uint8Array): Buffer => {
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(data.byteLength)
+  const body = Buffer.concat([Buffer.from(type, "ascii"), data])
+  const crc = Buffer.alloc(4)
+  crc.writeUInt32BE(crc32(body))
+  return Buffer.concat([length, body, crc])
+}
+
+/** A valid RGB PNG with a diagonal gradient (so it compresses, but is not blank). */
+export const png = (width: number, height: number): Uint8Array => {
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, 2, 0, 0, 0], 8) // 8-bit RGB, no interlace
+  const rows = Buffer.alloc(height * (1 + width * 3))
+  for (let y = 0; y < height; y++) {
+    const row = y * (1 + width * 3)
+    for (let x = 0; x < width; x++) {
+      rows[row + 1 + x * 3] = (x * 255) / width
+      rows[row + 2 + x * 3] = (y * 255) / height
+      rows[row + 3 + x * 3] = 128
+    }
+  }
+  return new Uint8Array(Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(rows)),
+    chunk("IEND", new Uint8Array())
+  ]))
+}
+
+/**
+ * The start of a baseline JPEG (SOI, APP1 segments holding `padding` bytes as a large EXIF block would,
+ * SOF0) declaring `width`×`height`.
+ */
+export const jpegHeader = (width: number, height: number, padding = 0): Uint8Array => {
+  const segments: Array<Buffer> = []
+  for (let left = padding; left > 0; left -= 60_000) {
+    const size = Math.min(left, 60_000)
+    const segment = Buffer.alloc(size + 4)
+    segment.set([0xff, 0xe1])
+    segment.writeUInt16BE(size + 2, 2)
+    segments.push(segment)
+  }
+  const app = Buffer.concat(segments)
+  const sof = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, 0, 0, 0, 0, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1])
+  sof.writeUInt16BE(height, 5)
+  sof.writeUInt16BE(width, 7)
+  return new Uint8Array(Buffer.concat([Buffer.from([0xff, 0xd8]), app, sof, Buffer.from([0xff, 0xd9])]))
+}
