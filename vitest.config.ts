@@ -18,6 +18,7 @@ export default defineConfig({
       project("schema", "packages/schema"),
       project("client", "packages/client"),
       project("legitmark", "packages/legitmark"),
+      project("simulator", "packages/simulator"),
       project("e2e", "test")
     ]
   }

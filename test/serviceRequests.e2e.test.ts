@@ -665,43 +665,57 @@ for (const transport of transports) {
         }))
 
       for (const name of ["create", "submit"] as const) {
-        it.scopedLive(`${name}: a 500 is not retried (the server may have acted)`, () =>
-          Effect.gen(function*() {
-            const server = yield* ScriptedServer.make([serverError, ScriptedServer.json(200, endpoint(name).ok)])
-            const result = yield* withClient(
-              { baseUrl: server.url, transport: transport.layer, retry: fastRetries },
-              (client) => Effect.either(endpoint(name).call(client))
-            )
-            expect(expectFailure(result, "ServerError").status).toBe(500)
-            expect(yield* server.requests).toHaveLength(1)
-          }))
+        // Before re-sending, the client asks the server whether the failed call went through: create by
+        // looking its reference id up, submit by reading the SR's state.
+        const check = name === "create" ?
+          {
+            path: `/api/sr/find/${createInput.reference_id}`,
+            notActed: ScriptedServer.json(404, { success: false, error: { code: 404, message: "Not found" } }),
+            acted: ScriptedServer.json(200, Payloads.createResponse)
+          } :
+          {
+            path: `/api/v2/sr/${srUuid}`,
+            notActed: ScriptedServer.json(200, Payloads.createResponse),
+            acted: ScriptedServer.json(200, Payloads.getResponse)
+          }
+        const faults = [
+          ["a 500", serverError],
+          ["a dropped connection", ScriptedServer.drop],
+          ["a timeout", { ...ScriptedServer.json(200, endpoint(name).ok), delayMs: 10_000 }]
+        ] as const
 
-        it.scopedLive(`${name}: a dropped connection is not retried (the server may have acted)`, () =>
-          Effect.gen(function*() {
-            const server = yield* ScriptedServer.make([
-              ScriptedServer.drop,
-              ScriptedServer.json(200, endpoint(name).ok)
-            ])
-            const result = yield* withClient(
-              { baseUrl: server.url, transport: transport.layer, retry: fastRetries },
-              (client) => Effect.either(endpoint(name).call(client))
-            )
-            expect(expectFailure(result, "TransportError").connected).toBe(true)
-            expect(yield* server.requests).toHaveLength(1)
-          }))
+        for (const [label, fault] of faults) {
+          it.scopedLive(`${name}: after ${label}, it is re-sent only once the server says it did not act`, () =>
+            Effect.gen(function*() {
+              const server = yield* ScriptedServer.make([
+                fault,
+                check.notActed,
+                ScriptedServer.json(200, endpoint(name).ok)
+              ])
+              const value = yield* withClient(
+                { baseUrl: server.url, transport: transport.layer, retry: fastRetries, timeout: "300 millis" },
+                (client) => endpoint(name).call(client)
+              )
+              expect(value.uuid).toBeDefined()
+              const sent = (yield* server.requests).map((r) => `${r.method} ${r.url}`)
+              expect(sent).toEqual([
+                `POST ${endpoint(name).path}`,
+                `GET ${check.path}`,
+                `POST ${endpoint(name).path}`
+              ])
+            }))
+        }
 
-        it.scopedLive(`${name}: a timeout is not retried (the server may have acted)`, () =>
+        it.scopedLive(`${name}: after a 500, it is not re-sent when the server says it acted`, () =>
           Effect.gen(function*() {
-            const server = yield* ScriptedServer.make([
-              { ...ScriptedServer.json(200, endpoint(name).ok), delayMs: 10_000 },
-              ScriptedServer.json(200, endpoint(name).ok)
-            ])
-            const result = yield* withClient(
-              { baseUrl: server.url, transport: transport.layer, retry: fastRetries, timeout: "300 millis" },
-              (client) => Effect.either(endpoint(name).call(client))
+            const server = yield* ScriptedServer.make([serverError, check.acted])
+            const value = yield* withClient(
+              { baseUrl: server.url, transport: transport.layer, retry: fastRetries },
+              (client) => endpoint(name).call(client)
             )
-            expectFailure(result, "TimeoutError")
-            expect(yield* server.requests).toHaveLength(1)
+            expect(value.uuid).toBeDefined()
+            const sent = (yield* server.requests).map((r) => `${r.method} ${r.url}`)
+            expect(sent).toEqual([`POST ${endpoint(name).path}`, `GET ${check.path}`])
           }))
 
         it.scopedLive(`${name}: a 429 is retried (it proves the server did not act)`, () =>

@@ -104,14 +104,23 @@ export const fromSchedule = <Out>(
 export const none: Layer.Layer<RetryPolicy> = fromSchedule(Schedule.stop)
 
 /**
- * Whether a call may be sent again after this failure at all: it must be retryable, idempotent or
- * provably not acted on, and not ask for a wait beyond the cap.
+ * How safe it is to send a call again: `"idempotent"` (GETs, the upload intent, a PUT), `"reconciled"`
+ * (the call checks, before it is sent again, whether the server acted on the failed attempt), or
+ * `"unsafe"` (sent again only when the failure proves the server did not act).
  *
  * @since 0.1.0
  */
-export const isSafeToRetry = (policy: Policy, idempotent: boolean) => (error: LegitmarkError): boolean => {
+export type Safety = "idempotent" | "reconciled" | "unsafe"
+
+/**
+ * Whether a call may be sent again after this failure at all: it must be retryable, safe to repeat,
+ * and not ask for a wait beyond the cap.
+ *
+ * @since 0.1.0
+ */
+export const isSafeToRetry = (policy: Policy, safety: Safety) => (error: LegitmarkError): boolean => {
   if (!error.isRetryable) return false
-  if (!idempotent && !provesNotActed(error)) return false
+  if (safety === "unsafe" && !provesNotActed(error)) return false
   const wait = retryAfter(error)
   return wait === undefined || Duration.lessThanOrEqualTo(wait, policy.maxRetryAfter)
 }
@@ -122,9 +131,9 @@ export const isSafeToRetry = (policy: Policy, idempotent: boolean) => (error: Le
  *
  * @since 0.1.0
  */
-export const apply = (policy: Policy, idempotent: boolean) => {
+export const apply = (policy: Policy, safety: Safety) => {
   const schedule = policy.schedule.pipe(
-    Schedule.whileInput(isSafeToRetry(policy, idempotent)),
+    Schedule.whileInput(isSafeToRetry(policy, safety)),
     Schedule.intersect(Schedule.identity<LegitmarkError>()),
     Schedule.modifyDelay(([, error], delay) => {
       const wait = retryAfter(error)

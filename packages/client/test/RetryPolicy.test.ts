@@ -108,43 +108,81 @@ describe("the default policy", () => {
     }).pipe(Effect.provide(withMock([MockHttp.json(404, {}), ok]))))
 })
 
-describe("create is never blindly re-sent", () => {
+describe("create and submit are never blindly re-sent", () => {
+  const notFound = MockHttp.json(404, { success: false, error: { code: 404, message: "Not found" } })
+  const calls = Effect.map(MockHttp.requests, (all) => all.map((r) => `${r.method} ${new URL(r.url).pathname}`))
+  const create = "POST /api/v2/sr"
+  const find = "GET /api/sr/find/ITEM-1"
+  const draft = MockHttp.json(200, Fixtures.createResponse)
+
+  const run = <A, E>(self: Effect.Effect<A, E>) =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.either(self))
+      yield* advance(60_000)
+      return yield* Fiber.join(fiber)
+    })
+
   it.effect.each(
     [
       ["a 500", serverError],
       ["a reset connection", { reset: true } as const],
       ["a 502", MockHttp.json(502, "<html>Bad Gateway</html>")]
     ] as const
-  )("after %s (the server may have acted) it fails without retrying", ([, answer]) =>
+  )(
+    "after %s, finding the SR under its reference id means it was created: nothing is re-sent",
+    ([, answer]) =>
+      Effect.gen(function*() {
+        const result = yield* run((yield* LegitmarkClient).serviceRequests.create(createBody))
+        expect(result._tag).toBe("Right")
+        expect(yield* calls).toEqual([create, find])
+      }).pipe(Effect.provide(withMock([answer, created])))
+  )
+
+  it.effect("after a 500, no SR under the reference id proves it was not created: it is re-sent once", () =>
     Effect.gen(function*() {
-      const fiber = yield* Effect.fork(Effect.flip((yield* LegitmarkClient).serviceRequests.create(createBody)))
-      yield* advance(60_000)
-      const error = yield* Fiber.join(fiber)
-      expect(error.isRetryable).toBe(true)
-      expect(yield* attempts).toBe(1)
-    }).pipe(Effect.provide(withMock([answer, created]))))
+      const result = yield* run((yield* LegitmarkClient).serviceRequests.create(createBody))
+      expect(result._tag).toBe("Right")
+      expect(yield* calls).toEqual([create, find, create])
+    }).pipe(Effect.provide(withMock([serverError, notFound, created]))))
+
+  it.effect("when it cannot be told whether the server acted, it keeps asking and never re-sends", () =>
+    Effect.gen(function*() {
+      const result = yield* run((yield* LegitmarkClient).serviceRequests.create(createBody))
+      expect(result._tag).toBe("Left")
+      const all = yield* calls
+      expect(all.filter((c) => c === create)).toHaveLength(1)
+      expect(all.filter((c) => c === find).length).toBeGreaterThan(1)
+    }).pipe(Effect.provide(withMock((request, n) => (n === 0 || request.method === "GET" ? serverError : created)))))
 
   it.effect.each(
     [
       ["a 429", rateLimited("1")],
       ["a refused connection", { refused: true } as const]
     ] as const
-  )("after %s (proof the server did not act) it retries", ([, answer]) =>
+  )("after %s (proof the server did not act) it is re-sent at once", ([, answer]) =>
     Effect.gen(function*() {
-      const fiber = yield* Effect.fork((yield* LegitmarkClient).serviceRequests.create(createBody))
-      yield* advance(1_000)
-      const sr = yield* Fiber.join(fiber)
-      expect(sr.external_id).toBe("ITEM-2024-0891")
-      expect(yield* attempts).toBe(2)
+      const result = yield* run((yield* LegitmarkClient).serviceRequests.create(createBody))
+      expect(result._tag).toBe("Right")
+      expect(yield* calls).toEqual([create, create])
     }).pipe(Effect.provide(withMock([answer, created]))))
 
-  it.effect("submit follows the same rule", () =>
+  it.effect("a submit whose SR has left DRAFT went through: it is not re-sent", () =>
     Effect.gen(function*() {
-      const fiber = yield* Effect.fork(Effect.flip((yield* LegitmarkClient).serviceRequests.submit(srUuid)))
-      yield* advance(60_000)
-      assert.strictEqual((yield* Fiber.join(fiber))._tag, "ServerError")
-      expect(yield* attempts).toBe(1)
-    }).pipe(Effect.provide(withMock([serverError, MockHttp.json(200, Fixtures.submitResponse)]))))
+      const result = yield* run((yield* LegitmarkClient).serviceRequests.submit(srUuid))
+      expect(result._tag).toBe("Right")
+      expect(yield* calls).toEqual([`POST /api/v2/sr/${srUuid}/submit`, `GET /api/v2/sr/${srUuid}`])
+    }).pipe(Effect.provide(withMock([serverError, ok]))))
+
+  it.effect("a submit whose SR is still a DRAFT did not go through: it is re-sent", () =>
+    Effect.gen(function*() {
+      const result = yield* run((yield* LegitmarkClient).serviceRequests.submit(srUuid))
+      expect(result._tag).toBe("Right")
+      expect(yield* calls).toEqual([
+        `POST /api/v2/sr/${srUuid}/submit`,
+        `GET /api/v2/sr/${srUuid}`,
+        `POST /api/v2/sr/${srUuid}/submit`
+      ])
+    }).pipe(Effect.provide(withMock([serverError, draft, MockHttp.json(200, Fixtures.submitResponse)]))))
 })
 
 describe("policies as Layers", () => {

@@ -17,6 +17,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import type * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Errors from "../LegitmarkError.js"
 import * as RetryPolicy from "../RetryPolicy.js"
@@ -34,8 +35,15 @@ export interface Operation<A, T extends ExpectedTag> {
   readonly decode: (u: unknown) => Effect.Effect<A, ParseResult.ParseError>
   readonly json?: boolean
   readonly expected: ReadonlyArray<T>
-  /** GETs and the upload intent; create and submit are not. */
+  /** GETs, the upload intent and PUT are; create and submit are not. */
   readonly idempotent: boolean
+  /**
+   * For a call that is not idempotent: finds out, before it is sent again after a failure that does
+   * not prove the server did not act, whether the server did act. `Some` is the call's result as the
+   * server has it (nothing is re-sent); `None` proves it did not act (the call is re-sent); a failure
+   * means it cannot be told, and the original failure stands.
+   */
+  readonly reconcile?: Effect.Effect<Option.Option<A>, unknown>
   readonly attributes?: Record<string, unknown>
 }
 
@@ -338,15 +346,40 @@ export const make = (options: PipelineOptions): Pipeline => {
     return built
   }
 
+  // Before re-sending a call that may have been acted on, ask the server what became of it. When it
+  // cannot be told, the call is not re-sent: the next attempt asks again.
+  const reconciledAttempts = <A, T extends ExpectedTag>(
+    operation: Operation<A, T>,
+    reconcile: Effect.Effect<Option.Option<A>, unknown>,
+    policy: RetryPolicy.Policy
+  ) =>
+    Effect.flatMap(Ref.make<Option.Option<ExpectedError<T> | Errors.CommonError>>(Option.none()), (failed) => {
+      const send = Effect.tapError(attempt(operation), (error) => Ref.set(failed, Option.some(error)))
+      const once = Effect.flatMap(Ref.getAndSet(failed, Option.none()), (previous) => {
+        if (Option.isNone(previous) || Errors.provesNotActed(previous.value)) return send
+        const original = previous.value
+        return Effect.matchEffect(reconcile, {
+          onFailure: () => Effect.zipRight(Ref.set(failed, previous), Effect.fail(original)),
+          onSuccess: (found) =>
+            Effect.logDebug(`Legitmark: the server ${Option.isSome(found) ? "did" : "did not"} act on the failed call`)
+              .pipe(Effect.zipRight(Option.match(found, { onSome: Effect.succeed, onNone: () => send })))
+        })
+      })
+      return RetryPolicy.apply(policy, "reconciled")(once)
+    })
+
   return {
     request,
     execute: (operation) =>
       Effect.serviceOption(RetryPolicy.RetryPolicy).pipe(
-        Effect.flatMap((provided) =>
-          attempt(operation).pipe(
-            RetryPolicy.apply(Option.getOrElse(provided, () => options.retryPolicy), operation.idempotent)
-          )
-        ),
+        Effect.flatMap((provided) => {
+          const policy = Option.getOrElse(provided, () => options.retryPolicy)
+          return operation.idempotent ?
+            RetryPolicy.apply(policy, "idempotent")(attempt(operation)) :
+            operation.reconcile === undefined ?
+            RetryPolicy.apply(policy, "unsafe")(attempt(operation)) :
+            reconciledAttempts(operation, operation.reconcile, policy)
+        }),
         Effect.withSpan(operation.span, {
           kind: "client",
           attributes: { "http.request.method": operation.request.method, ...operation.attributes }

@@ -4,6 +4,7 @@ import * as SR from "@effect-legitmark/schema/ServiceRequest"
 import * as Side from "@effect-legitmark/schema/Side"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { LegitmarkClient } from "../LegitmarkClient.js"
 import type { Pipeline } from "./pipeline.js"
@@ -26,6 +27,10 @@ const validateIdentifier = validate(
   "identifier"
 )
 
+// Where an SR can be submitted from: a draft, or photos QC rejected and since replaced.
+const isSubmittable = (sr: SR.ServiceRequest) =>
+  sr.state.primary === "DRAFT" || (sr.state.primary === "QC" && sr.state.supplement === "REJECTED")
+
 const queryOf = (include: LegitmarkClient.GetOptions): Record<string, string> => {
   const flags: Record<string, string> = {}
   for (const flag of ["summary", "user", "service", "outcome"] as const) if (include[flag]) flags[flag] = "true"
@@ -40,20 +45,8 @@ const queryOf = (include: LegitmarkClient.GetOptions): Record<string, string> =>
   return flags
 }
 
-export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => ({
-  create: (input) =>
-    Effect.flatMap(validateCreate(input), (body) =>
-      pipeline.execute({
-        span: "Legitmark.serviceRequests.create",
-        request: pipeline.request("POST", "/api/v2/sr").pipe(
-          (request) => HttpClientRequest.bodyUnsafeJson(request, encodeCreate(body))
-        ),
-        decode: (u) => Effect.map(decodeCreate(u), (r) => r.sr),
-        expected: ["ValidationError", "ConflictError"],
-        idempotent: false,
-        attributes: { "legitmark.reference_id": body.reference_id }
-      })),
-  get: (uuid, include = {}) =>
+export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => {
+  const get: LegitmarkClient.ServiceRequests["get"] = (uuid, include = {}) =>
     Effect.flatMap(validateSrUuid(uuid), (sr) =>
       pipeline.execute({
         span: "Legitmark.serviceRequests.get",
@@ -62,38 +55,9 @@ export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => ({
         expected: ["NotFoundError"],
         idempotent: true,
         attributes: { "legitmark.sr_uuid": sr }
-      })),
-  submit: (uuid) =>
-    Effect.flatMap(validateSrUuid(uuid), (sr) =>
-      pipeline.execute({
-        span: "Legitmark.serviceRequests.submit",
-        request: pipeline.request("POST", `/api/v2/sr/${sr}/submit`),
-        decode: (u) => Effect.map(decodeSubmit(u), (r) => r.sr),
-        expected: ["ValidationError", "NotFoundError", "ConflictError"],
-        idempotent: false,
-        attributes: { "legitmark.sr_uuid": sr }
-      })),
-  sideGroups: (uuid, options = {}) =>
-    Effect.flatMap(validateSrUuid(uuid), (sr) =>
-      pipeline.execute({
-        span: "Legitmark.serviceRequests.sideGroups",
-        request: pipeline.request("GET", `/api/v2/sr/${sr}/side-groups`, { acceptLanguage: options.acceptLanguage }),
-        decode: (u) => Effect.map(decodeSideGroups(u), (r) => r.data.side_groups),
-        expected: ["NotFoundError"],
-        idempotent: true,
-        attributes: { "legitmark.sr_uuid": sr }
-      })),
-  progress: (uuid) =>
-    Effect.flatMap(validateSrUuid(uuid), (sr) =>
-      pipeline.execute({
-        span: "Legitmark.serviceRequests.progress",
-        request: pipeline.request("GET", "/api/side-groups/progress", { urlParams: { sr_id: sr } }),
-        decode: decodeProgress,
-        expected: ["NotFoundError"],
-        idempotent: true,
-        attributes: { "legitmark.sr_uuid": sr }
-      })),
-  find: (identifier) =>
+      }))
+
+  const find: LegitmarkClient.ServiceRequests["find"] = (identifier) =>
     Effect.flatMap(validateIdentifier(identifier), (id) =>
       pipeline.execute({
         span: "Legitmark.serviceRequests.find",
@@ -103,4 +67,63 @@ export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => ({
         expected: ["NotFoundError"],
         idempotent: true
       }))
-})
+
+  const create: LegitmarkClient.ServiceRequests["create"] = (input) =>
+    Effect.flatMap(validateCreate(input), (body) =>
+      pipeline.execute({
+        span: "Legitmark.serviceRequests.create",
+        request: pipeline.request("POST", "/api/v2/sr").pipe(
+          (request) => HttpClientRequest.bodyUnsafeJson(request, encodeCreate(body))
+        ),
+        decode: (u) => Effect.map(decodeCreate(u), (r) => r.sr),
+        expected: ["ValidationError", "ConflictError"],
+        idempotent: false,
+        // The API has no idempotency key: an SR under this reference id means the failed create went through.
+        reconcile: find(body.reference_id).pipe(
+          Effect.map(Option.some),
+          Effect.catchTag("NotFoundError", () => Effect.succeedNone)
+        ),
+        attributes: { "legitmark.reference_id": body.reference_id }
+      }))
+
+  const submit: LegitmarkClient.ServiceRequests["submit"] = (uuid) =>
+    Effect.flatMap(validateSrUuid(uuid), (sr) =>
+      pipeline.execute({
+        span: "Legitmark.serviceRequests.submit",
+        request: pipeline.request("POST", `/api/v2/sr/${sr}/submit`),
+        decode: (u) => Effect.map(decodeSubmit(u), (r) => r.sr),
+        expected: ["ValidationError", "NotFoundError", "ConflictError"],
+        idempotent: false,
+        // A submit went through if the SR has left the state it was submitted from.
+        reconcile: Effect.map(
+          get(sr),
+          (current): Option.Option<SR.SubmittedServiceRequest> =>
+            isSubmittable(current) ? Option.none() : Option.some(current)
+        ),
+        attributes: { "legitmark.sr_uuid": sr }
+      }))
+
+  const sideGroups: LegitmarkClient.ServiceRequests["sideGroups"] = (uuid, options = {}) =>
+    Effect.flatMap(validateSrUuid(uuid), (sr) =>
+      pipeline.execute({
+        span: "Legitmark.serviceRequests.sideGroups",
+        request: pipeline.request("GET", `/api/v2/sr/${sr}/side-groups`, { acceptLanguage: options.acceptLanguage }),
+        decode: (u) => Effect.map(decodeSideGroups(u), (r) => r.data.side_groups),
+        expected: ["NotFoundError"],
+        idempotent: true,
+        attributes: { "legitmark.sr_uuid": sr }
+      }))
+
+  const progress: LegitmarkClient.ServiceRequests["progress"] = (uuid) =>
+    Effect.flatMap(validateSrUuid(uuid), (sr) =>
+      pipeline.execute({
+        span: "Legitmark.serviceRequests.progress",
+        request: pipeline.request("GET", "/api/side-groups/progress", { urlParams: { sr_id: sr } }),
+        decode: decodeProgress,
+        expected: ["NotFoundError"],
+        idempotent: true,
+        attributes: { "legitmark.sr_uuid": sr }
+      }))
+
+  return { create, get, submit, sideGroups, progress, find }
+}

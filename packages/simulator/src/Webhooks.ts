@@ -1,0 +1,162 @@
+/**
+ * Webhook deliveries (Legitmark → partner): every state change, media rejection and invalidation is
+ * POSTed to the configured URL and retried on failure on the simulated clock.
+ *
+ * @since 0.1.0
+ */
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import { SimClock } from "./SimClock.js"
+import type { State } from "./Store.js"
+
+/**
+ * The payloads of legitmark-api.md "Webhooks" (current generation).
+ *
+ * @since 0.1.0
+ */
+export type Event =
+  | {
+    readonly event_type: "state_change"
+    readonly sr_uuid: string
+    readonly reference_id: string | null
+    readonly state: State
+    readonly timestamp: string
+  }
+  | {
+    readonly event_type: "media_rejected"
+    readonly sr_uuid: string
+    readonly reference_id: string | null
+    readonly sides: ReadonlyArray<{ readonly side: string; readonly reason: string; readonly message: string }>
+    readonly timestamp: string
+  }
+  | {
+    readonly event_type: "invalidate_sr"
+    readonly sr_uuid: string
+    readonly reference_id: string | null
+    readonly invalidation_reason: { readonly code: string; readonly message: string }
+    readonly timestamp: string
+  }
+
+/**
+ * @since 0.1.0
+ */
+export interface Delivery {
+  readonly id: number
+  readonly url: string
+  readonly event: Event
+  readonly attempts: number
+  readonly status: "pending" | "delivered" | "failed"
+  /** HTTP status of the last attempt, or null when it did not get an answer. */
+  readonly lastStatus: number | null
+}
+
+/**
+ * Retries after about 5 s, 5 min, 30 min and 2 h (simulated time), then the delivery is marked failed.
+ *
+ * @since 0.1.0
+ */
+export const retrySchedule = Schedule.fromDelays("5 seconds", "5 minutes", "30 minutes", "2 hours")
+
+/**
+ * @since 0.1.0
+ */
+export interface WebhooksService {
+  /** Records the event and, when a URL is configured, delivers it in the background. */
+  readonly emit: (event: Event) => Effect.Effect<void>
+  readonly url: Effect.Effect<Option.Option<string>>
+  readonly setUrl: (url: Option.Option<string>) => Effect.Effect<void>
+  readonly events: Effect.Effect<ReadonlyArray<Event>>
+  readonly deliveries: Effect.Effect<ReadonlyArray<Delivery>>
+  /** Stops pending deliveries and forgets the log. */
+  readonly reset: Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Webhooks extends Context.Tag("@effect-legitmark/simulator/Webhooks")<Webhooks, WebhooksService>() {}
+
+class DeliveryFailed extends Data.TaggedError("DeliveryFailed")<{ readonly status: number | null }> {}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: { readonly url?: string | undefined } = {}) =>
+  Effect.gen(function*() {
+    const clock = yield* SimClock
+    // The network answer timeout is wall-clock time; only the retry delays are simulated.
+    const wallClock = yield* Effect.clock
+    const client = yield* HttpClient.HttpClient
+    const url = yield* Ref.make(Option.fromNullable(options.url))
+    const events = yield* Ref.make<ReadonlyArray<Event>>([])
+    const deliveries = yield* Ref.make<ReadonlyArray<Delivery>>([])
+    const fibers = yield* FiberSet.make()
+
+    const update = (id: number, f: (d: Delivery) => Delivery) =>
+      Ref.update(deliveries, (ds) => ds.map((d) => (d.id === id ? f(d) : d)))
+
+    const deliver = (id: number, target: string, event: Event) => {
+      const attempt = Effect.gen(function*() {
+        const status = yield* client.post(target, { body: HttpBody.unsafeJson(event) }).pipe(
+          Effect.flatMap((response) => Effect.as(Effect.ignore(response.arrayBuffer), response.status)),
+          Effect.timeout("30 seconds"),
+          Effect.orElseSucceed(() => null),
+          Effect.withClock(wallClock)
+        )
+        yield* update(id, (d) => ({ ...d, attempts: d.attempts + 1, lastStatus: status }))
+        if (status === null || status < 200 || status >= 300) {
+          return yield* Effect.fail(new DeliveryFailed({ status }))
+        }
+      })
+      return attempt.pipe(
+        Effect.retry(retrySchedule),
+        Effect.matchEffect({
+          onFailure: (error) =>
+            Effect.zipRight(
+              update(id, (d) => ({ ...d, status: "failed" })),
+              Effect.logWarning(`webhook ${event.event_type} for ${event.sr_uuid} failed (last status ${error.status})`)
+            ),
+          onSuccess: () => update(id, (d) => ({ ...d, status: "delivered" }))
+        }),
+        Effect.withClock(clock.clock)
+      )
+    }
+
+    const emit = (event: Event) =>
+      Effect.gen(function*() {
+        yield* Ref.update(events, (es) => [...es, event])
+        const target = yield* Ref.get(url)
+        if (Option.isNone(target)) return
+        const id = (yield* Ref.get(deliveries)).length
+        const delivery: Delivery = { id, url: target.value, event, attempts: 0, status: "pending", lastStatus: null }
+        yield* Ref.update(deliveries, (ds) => [...ds, delivery])
+        yield* FiberSet.run(fibers, deliver(id, target.value, event))
+      })
+
+    return Webhooks.of({
+      emit,
+      url: Ref.get(url),
+      setUrl: (next) => Ref.set(url, next),
+      events: Ref.get(events),
+      deliveries: Ref.get(deliveries),
+      reset: Effect.all([FiberSet.clear(fibers), Ref.set(events, []), Ref.set(deliveries, [])], { discard: true })
+    })
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: { readonly url?: string | undefined } = {}
+): Layer.Layer<Webhooks, never, SimClock | HttpClient.HttpClient> => Layer.scoped(Webhooks, make(options))

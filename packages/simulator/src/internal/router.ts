@@ -1,0 +1,335 @@
+/**
+ * The route table and the one request pipeline every route runs through:
+ * stats → faults (before) → auth → rate limit → handler → faults (after) → headers.
+ */
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import type * as HttpMethod from "@effect/platform/HttpMethod"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as Faults from "../Faults.js"
+import { Faults as FaultsTag } from "../Faults.js"
+import type { Lifecycle } from "../Lifecycle.js"
+import * as RateLimit from "../RateLimit.js"
+import { SimClock } from "../SimClock.js"
+import { Stats } from "../Stats.js"
+import type { Store } from "../Store.js"
+import type { Uploads } from "../Uploads.js"
+import type { Webhooks } from "../Webhooks.js"
+import * as Api from "./api.js"
+import * as Control from "./control.js"
+import * as Errors from "./errors.js"
+import { json, language, ServerInfo } from "./http.js"
+import * as Taxonomy from "./taxonomy.js"
+
+/**
+ * Who may call a route: `bearer` needs a valid key; `optional` checks a key only when one is sent;
+ * `public` ignores keys; `control` needs no key but a loopback caller.
+ */
+type Access = "bearer" | "optional" | "public" | "control"
+
+type Env =
+  | Store
+  | Lifecycle
+  | Uploads
+  | Webhooks
+  | SimClock
+  | Stats
+  | FaultsTag
+  | RateLimit.RateLimit
+  | ServerInfo
+  | HttpServerRequest.HttpServerRequest
+  | HttpRouter.RouteContext
+
+interface RouteDef {
+  readonly id: string
+  readonly method: HttpMethod.HttpMethod
+  readonly path: `/${string}`
+  readonly access: Access
+  readonly handler: Effect.Effect<HttpServerResponse.HttpServerResponse, Errors.ApiError, Env>
+}
+
+const route = (
+  id: string,
+  method: HttpMethod.HttpMethod,
+  path: `/${string}`,
+  access: Access,
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, Errors.ApiError, Env>
+): RouteDef => ({ id, method, path, access, handler })
+
+/**
+ * Every route, with its id (usable in fault specs and stats).
+ */
+export const routes: ReadonlyArray<RouteDef> = [
+  route("sr.create", "POST", "/api/v2/sr", "bearer", Api.createSr),
+  route("sr.get", "GET", "/api/v2/sr/:uuid", "bearer", Api.getSr),
+  route("sr.submit", "POST", "/api/v2/sr/:uuid/submit", "bearer", Api.submitSr),
+  route("sr.sideGroups", "GET", "/api/v2/sr/:uuid/side-groups", "bearer", Api.sideGroups),
+  route("sr.progress", "GET", "/api/side-groups/progress", "bearer", Api.progressOf),
+  route("sr.find", "GET", "/api/sr/find/:identifier", "public", Api.find),
+  route("media.intent", "GET", "/intent", "optional", Api.intent),
+  route("media.upload", "PUT", "/upload/:sr/:file", "public", Api.upload),
+  route("media.get", "GET", "/media/sr/:sr/:file", "public", Api.media),
+  route("taxonomy.tree", "GET", "/api/v2/categories/tree", "bearer", Taxonomy.tree),
+  route("taxonomy.categories", "GET", "/api/v2/categories", "bearer", Taxonomy.categories),
+  route("taxonomy.category", "GET", "/api/v2/categories/:uuid", "bearer", Taxonomy.category),
+  route("taxonomy.categoryTypes", "GET", "/api/v2/categories/:uuid/types", "bearer", Taxonomy.categoryTypes),
+  route("taxonomy.types", "GET", "/api/v2/types", "bearer", Taxonomy.types),
+  route("taxonomy.type", "GET", "/api/v2/types/:uuid", "bearer", Taxonomy.type),
+  route("taxonomy.typeBrands", "GET", "/api/v2/types/:uuid/brands", "bearer", Taxonomy.typeBrands),
+  route("taxonomy.brands", "GET", "/api/v2/brands", "bearer", Taxonomy.brands),
+  route("taxonomy.models", "GET", "/api/v2/models", "bearer", Taxonomy.models),
+  route("taxonomy.services", "GET", "/api/services", "bearer", Taxonomy.services),
+  route("taxonomy.service", "GET", "/api/services/:uuid", "bearer", Taxonomy.service),
+  route("taxonomy.sides", "GET", "/api/v2/sides", "bearer", Taxonomy.sides),
+  route("taxonomy.side", "GET", "/api/v2/sides/:uuid", "bearer", Taxonomy.side),
+  route("taxonomy.reasons", "GET", "/api/v2/reasons", "bearer", Taxonomy.reasons),
+  route("control.clock", "GET", "/__control/clock", "control", Control.clock),
+  route("control.advance", "POST", "/__control/advance", "control", Control.advance),
+  route("control.faults", "GET", "/__control/faults", "control", Control.listFaults),
+  route("control.addFault", "POST", "/__control/faults", "control", Control.addFault),
+  route("control.clearFaults", "DELETE", "/__control/faults", "control", Control.clearFaults),
+  route("control.removeFault", "DELETE", "/__control/faults/:id", "control", Control.removeFault),
+  route("control.stats", "GET", "/__control/stats", "control", Control.stats),
+  route("control.reset", "POST", "/__control/reset", "control", Control.reset),
+  route("control.webhooks", "GET", "/__control/webhooks", "control", Control.webhookLog),
+  route("control.setWebhook", "PUT", "/__control/webhook", "control", Control.setWebhook)
+]
+
+const errorResponse = (error: Errors.ApiError) =>
+  Effect.map(Effect.flatMap(SimClock, (clock) => clock.now), (now) =>
+    json(Errors.body(error, now), error.status).pipe(
+      HttpServerResponse.setHeaders(error.headers ?? {})
+    ))
+
+const isLoopback = (address: Option.Option<string>) =>
+  Option.match(address, {
+    onNone: () => false,
+    onSome: (a) => a === "::1" || a.startsWith("127.") || a.startsWith("::ffff:127.")
+  })
+
+const pathPrefix = (url: string) => {
+  const segment = url.split("?")[0]?.split("/")[1] ?? ""
+  return `/${segment}`
+}
+
+/** Checks the Bearer key as the route's access asks; answers the key to rate-limit on, if any. */
+const authenticate = (access: Access, header: string | undefined) =>
+  Effect.gen(function*() {
+    if (access === "public" || access === "control") return Option.none<string>()
+    if (header === undefined) {
+      return access === "optional" ? Option.none<string>() : yield* Errors.missingToken()
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+    if (match === null || match[1] === undefined) {
+      return yield* new Errors.ApiError({
+        status: 401,
+        message: "Authentication required",
+        details: "authorization/malformed_token"
+      })
+    }
+    const { apiKeys } = yield* ServerInfo
+    const key = match[1]
+    if (apiKeys.length > 0 && !apiKeys.includes(key)) return yield* Errors.invalidToken()
+    return Option.some(key)
+  })
+
+const rateLimited = (decision: RateLimit.Decision) =>
+  new Errors.ApiError({
+    status: 429,
+    message: "Rate limit exceeded",
+    details: {
+      limit_type: "partner_level",
+      current_usage: decision.current,
+      limit: decision.limit,
+      reset_time: new Date(decision.resetAt).toISOString(),
+      retry_after_seconds: decision.retryAfterSeconds
+    },
+    headers: { ...RateLimit.headers(decision), "Retry-After": String(decision.retryAfterSeconds) }
+  })
+
+/** Destroys the connection without answering; the server fiber is interrupted when the socket closes. */
+const dropConnection = Effect.gen(function*() {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
+  return yield* Effect.never
+})
+
+const badGateway = HttpServerResponse.html(
+  "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+).pipe(HttpServerResponse.setStatus(502))
+
+/** Faults that fire before the route runs: the server does not act. */
+const faultBefore = (spec: Faults.Spec) =>
+  Effect.gen(function*() {
+    const rateLimit = yield* RateLimit.RateLimit
+    const now = yield* Effect.flatMap(SimClock, (clock) => clock.now)
+    const retryAfter = spec.retryAfter ?? 1
+    switch (spec.fault) {
+      case "500":
+        return Option.some(
+          yield* errorResponse(new Errors.ApiError({ status: 500, message: "Internal server error" }))
+        )
+      case "502":
+        return Option.some(badGateway)
+      case "503":
+        return Option.some(
+          yield* errorResponse(
+            new Errors.ApiError({
+              status: 503,
+              message: "Service temporarily unavailable",
+              headers: { "Retry-After": String(retryAfter) }
+            })
+          )
+        )
+      case "429":
+        return Option.some(
+          yield* errorResponse(
+            rateLimited({
+              allowed: false,
+              limit: rateLimit.options.limit,
+              current: rateLimit.options.limit + 1,
+              remaining: 0,
+              resetAt: now + retryAfter * 1000,
+              retryAfterSeconds: retryAfter
+            })
+          )
+        )
+      case "429-no-headers":
+        return Option.some(
+          yield* errorResponse(
+            new Errors.ApiError({ status: 429, message: "Rate limit exceeded", details: "error/rate_limit_exceeded" })
+          )
+        )
+      case "drop-before":
+        return yield* dropConnection
+      case "delay":
+        yield* Effect.sleep(spec.ms ?? 1000)
+        return Option.none()
+      default:
+        return Option.none()
+    }
+  })
+
+const corrupt = (response: HttpServerResponse.HttpServerResponse, mangle: (text: string) => string) => {
+  const body = response.body
+  const text = body._tag === "Uint8Array" ? new TextDecoder().decode(body.body) : "{}"
+  return HttpServerResponse.text(mangle(text), {
+    status: response.status,
+    headers: response.headers,
+    contentType: "application/json"
+  })
+}
+
+/** Faults that fire after the route ran: the server acted, the client cannot tell. */
+const faultAfter = (spec: Faults.Spec, response: HttpServerResponse.HttpServerResponse) => {
+  switch (spec.fault) {
+    case "drop-after":
+      return dropConnection
+    case "malformed-json":
+      return Effect.succeed(corrupt(response, (text) => `{'success': true, ${text.slice(1)}`))
+    case "truncated-json":
+      return Effect.succeed(corrupt(response, (text) => text.slice(0, Math.max(1, Math.floor(text.length / 2)))))
+    default:
+      return Effect.succeed(response)
+  }
+}
+
+const pipeline = (def: RouteDef) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const stats = yield* Stats
+    const header = request.headers["authorization"]
+    yield* stats.request({
+      routeId: def.id,
+      label: `${def.method} ${def.path}`,
+      prefix: pathPrefix(request.url),
+      host: request.headers["host"] ?? "",
+      authorization: header !== undefined
+    })
+
+    if (def.access === "control") {
+      if (!isLoopback(request.remoteAddress)) {
+        return yield* errorResponse(
+          new Errors.ApiError({ status: 403, message: "Control endpoints answer loopback callers only" })
+        )
+      }
+      return yield* def.handler.pipe(Effect.catchTag("ApiError", errorResponse))
+    }
+
+    const fault = yield* Effect.flatMap(FaultsTag, (faults) =>
+      faults.take({ id: def.id, label: `${def.method} ${def.path}` }))
+    if (Option.isSome(fault)) {
+      yield* stats.fault(fault.value.fault)
+      const early = yield* faultBefore(fault.value)
+      if (Option.isSome(early)) {
+        return early.value
+      }
+    }
+
+    const rateLimit = yield* RateLimit.RateLimit
+    const lang = yield* language
+    const answer = Effect.gen(function*() {
+      const key = yield* authenticate(def.access, header)
+      if (Option.isNone(key)) {
+        return { response: yield* def.handler, limits: {} }
+      }
+      const decision = yield* rateLimit.consume(key.value)
+      const limits = RateLimit.headers(decision)
+      if (!decision.allowed) {
+        return yield* rateLimited(decision)
+      }
+      const response = yield* def.handler.pipe(
+        Effect.catchTag("ApiError", (error) =>
+          Effect.fail(Errors.withHeaders(error, limits)))
+      )
+      return { response, limits }
+    }).pipe(
+      Effect.catchTag("ApiError", (error) => Effect.map(errorResponse(error), (response) => ({ response, limits: {} })))
+    )
+    const { limits, response } = yield* answer
+    const final = yield* Option.match(fault, {
+      onNone: () => Effect.succeed(response),
+      onSome: (spec) => faultAfter(spec, response)
+    })
+    return final.pipe(
+      HttpServerResponse.setHeaders(limits),
+      HttpServerResponse.setHeader("Content-Language", lang)
+    )
+  }).pipe(
+    // Whatever slips through (a defect in a handler) is a 500 in the documented shape, never a crash.
+    Effect.catchAllDefect((defect) =>
+      Effect.zipRight(
+        Effect.logError("simulator route failed", defect),
+        errorResponse(new Errors.ApiError({ status: 500, message: "Internal server error" }))
+      )
+    ),
+    Effect.tap((response) => Effect.flatMap(Stats, (stats) => stats.status(response.status)))
+  )
+
+const notFound = Effect.gen(function*() {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const stats = yield* Stats
+  yield* stats.request({
+    routeId: "unmatched",
+    label: "unmatched",
+    prefix: pathPrefix(request.url),
+    host: request.headers["host"] ?? "",
+    authorization: request.headers["authorization"] !== undefined
+  })
+  yield* stats.status(404)
+  return yield* errorResponse(
+    new Errors.ApiError({
+      status: 404,
+      message: `No route for ${request.method} ${request.url.split("?")[0]}`,
+      details: "route/not_found"
+    })
+  )
+})
+
+/** The simulator as one HttpApp. */
+export const app = HttpRouter.fromIterable(
+  routes.map((def) => HttpRouter.makeRoute(def.method, def.path, pipeline(def)))
+).pipe(Effect.catchTag("RouteNotFound", () => notFound))
