@@ -22,3 +22,7 @@ export {
   type Outcome,
   VerdictTimeoutError
 } from "./Legitmark.js"
+/**
+ * @since 0.1.0
+ */
+export * as Webhooks from "./Webhooks.js"

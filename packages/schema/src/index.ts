@@ -38,3 +38,7 @@ export * as Media from "./Media.js"
  * @since 0.1.0
  */
 export * as Taxonomy from "./Taxonomy.js"
+/**
+ * @since 0.1.0
+ */
+export * as Webhook from "./Webhook.js"
