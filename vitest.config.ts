@@ -19,7 +19,8 @@ export default defineConfig({
       project("client", "packages/client"),
       project("legitmark", "packages/legitmark"),
       project("simulator", "packages/simulator"),
-      project("e2e", "test")
+      project("e2e", "test"),
+      project("examples", "examples")
     ]
   }
 })

@@ -9,18 +9,16 @@
  *   pnpm demo
  */
 import { LegitmarkClient, Photo } from "@effect-legitmark/client"
-import { Simulator } from "@effect-legitmark/simulator"
-import { NodeFileSystem, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
+import { NodeFileSystem, NodeRuntime } from "@effect/platform-node"
 import { Verdict } from "effect-legitmark"
-import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { fileURLToPath } from "node:url"
+import { ClientLayer } from "./support/ClientLayer.js"
 
 const samplePhotos = ["outer-sides.png", "top.png", "size-tag.png", "sole.png", "box-label.png"]
 
@@ -119,26 +117,8 @@ const program = Effect.gen(function*() {
   if (Option.isNone(verdict)) return yield* Effect.dieMessage("no verdict")
 })
 
-// The local simulator, sped up so that the authenticators take seconds instead of hours.
-const SimulatedClient = Layer.unwrapScoped(Effect.gen(function*() {
-  const apiKey = "leo_demo_key"
-  const simulator = yield* Simulator.start({ apiKeys: [apiKey], speed: 300 })
-  yield* Console.log(`Started the Legitmark simulator at ${simulator.baseUrl}`)
-  return LegitmarkClient.layer({
-    apiKey: Redacted.make(apiKey),
-    baseUrl: simulator.baseUrl,
-    assetUrl: simulator.assetUrl
-  })
-}))
-
-const ClientLayer = Layer.unwrapEffect(
-  Effect.map(
-    Config.option(Config.string("LEGITMARK_API_KEY")),
-    Option.match({ onNone: () => SimulatedClient, onSome: () => LegitmarkClient.layerConfig() })
-  )
-).pipe(Layer.provide(NodeHttpClient.layerUndici))
-
+// The local simulator is sped up so that the authenticators take seconds instead of hours.
 program.pipe(
-  Effect.provide(Layer.merge(ClientLayer, NodeFileSystem.layer)),
+  Effect.provide(Layer.merge(ClientLayer({ speed: 300 }), NodeFileSystem.layer)),
   NodeRuntime.runMain
 )

@@ -26,3 +26,7 @@ export {
  * @since 0.1.0
  */
 export * as Webhooks from "./Webhooks.js"
+/**
+ * @since 0.1.0
+ */
+export { LegitmarkTest } from "./LegitmarkTest.js"
