@@ -24,3 +24,7 @@ export * as RetryPolicy from "./RetryPolicy.js"
  * @since 0.1.0
  */
 export * as TaxonomyCache from "./TaxonomyCache.js"
+/**
+ * @since 0.1.0
+ */
+export * as Validation from "./Validation.js"

@@ -16,8 +16,8 @@ import {
   ValidationError
 } from "@effect-legitmark/client/LegitmarkError"
 import * as Photo from "@effect-legitmark/client/Photo"
+import * as Validation from "@effect-legitmark/client/Validation"
 import type { FieldError } from "@effect-legitmark/schema/ErrorBody"
-import { ReferenceId, Uuid } from "@effect-legitmark/schema/Identifier"
 import * as Media from "@effect-legitmark/schema/Media"
 import * as Progress from "@effect-legitmark/schema/Progress"
 import * as SR from "@effect-legitmark/schema/ServiceRequest"
@@ -31,8 +31,6 @@ import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import { Legitmark } from "./Legitmark.js"
@@ -443,63 +441,18 @@ export const defaultTaxonomy: LegitmarkTest.Catalog = {
 
 // --- input validation, with the real client's semantics ---------------------------------------------
 
-// As the client's: refused before anything is "sent", unknown fields included, every issue listed.
-const validate = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
-  const decode = Schema.decodeUnknown(schema, { onExcessProperty: "error", errors: "all" })
-  return (input: unknown): Effect.Effect<A, InvalidRequestError> =>
-    Effect.mapError(decode(input), (error) => {
-      const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
-        issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message
-      )
-      return new InvalidRequestError({ message: `Invalid ${what}: ${issues.join("; ")}`, issues })
-    })
-}
-
-const Text = Schema.String.pipe(
-  Schema.filter((s) => !/[\u0000-\u001f\u007f]/.test(s) || "must not contain control characters")
-)
-const callFields = { acceptLanguage: Schema.optional(Text) }
-const pageFields = {
-  ...callFields,
-  pageNumber: Schema.optional(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))),
-  pageSize: Schema.optional(Schema.Int.pipe(Schema.between(1, 100))),
-  sortBy: Schema.optional(Text),
-  sortDirection: Schema.optional(Schema.Literal("asc", "desc")),
-  search: Schema.optional(Text)
-}
-const activeOnly = { activeOnly: Schema.optional(Schema.Boolean) }
-
-const validateSrUuid = validate(Uuid, "sr_uuid")
-const validateCreate = validate(SR.CreateServiceRequest, "service request")
-const validateIdentifier = validate(
-  ReferenceId.pipe(
-    Schema.filter((id) => !/^(\.|%2e){1,2}$/i.test(id.trim()) || "identifier must not be a dot segment")
-  ),
-  "identifier"
-)
-const validateIntent = validate(Schema.Struct({ sr: Uuid, side: Uuid, extension: Media.Extension }), "upload intent")
-const validateCall = validate(Schema.Struct(callFields), "options")
-const validateTree = validate(Schema.Struct({ ...callFields, ...activeOnly }), "options")
-const validatePage = validate(Schema.Struct(pageFields), "page options")
-const validateCategoryPage = validate(Schema.Struct({ ...pageFields, ...activeOnly }), "page options")
-const validateModelPage = validate(
-  Schema.Struct({
-    ...pageFields,
-    brandUuid: Schema.optional(Uuid),
-    typeUuid: Schema.optional(Uuid),
-    categoryUuid: Schema.optional(Uuid)
-  }),
-  "page options"
-)
-const validateTypeBrands = validate(
-  Schema.Struct({
-    ...callFields,
-    includeCounts: Schema.optional(Schema.Boolean),
-    includeInactive: Schema.optional(Schema.Boolean)
-  }),
-  "options"
-)
-const validateUuidOf = (what: string) => validate(Uuid, what)
+// The real client's input checks, so the double refuses exactly what the client refuses.
+const validateSrUuid = Validation.srUuid
+const validateCreate = Validation.createServiceRequest
+const validateIdentifier = Validation.identifier
+const validateIntent = Validation.intent
+const validateCall = Validation.callOptions
+const validateTree = Validation.treeOptions
+const validatePage = Validation.pageOptions
+const validateCategoryPage = Validation.categoryPageOptions
+const validateModelPage = Validation.modelPageOptions
+const validateTypeBrands = Validation.typeBrandsOptions
+const validateUuidOf = Validation.uuid
 
 // --- the store ---------------------------------------------------------------------------------------
 

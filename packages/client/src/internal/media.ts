@@ -1,4 +1,3 @@
-import { Uuid } from "@effect-legitmark/schema/Identifier"
 import * as Media from "@effect-legitmark/schema/Media"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
@@ -7,14 +6,11 @@ import type { LegitmarkClient } from "../LegitmarkClient.js"
 import { parseBaseUrl } from "../LegitmarkClient.js"
 import { InvalidRequestError } from "../LegitmarkError.js"
 import * as Photo from "../Photo.js"
+import * as Validation from "../Validation.js"
 import type { Pipeline } from "./pipeline.js"
 import { safeUrl } from "./pipeline.js"
-import { validate } from "./validate.js"
 
-const validateIntent = validate(
-  Schema.Struct({ sr: Uuid, side: Uuid, extension: Media.Extension }),
-  "upload intent"
-)
+const validateIntent = Validation.intent
 const decodeIntent = Schema.decodeUnknown(Media.IntentResponse)
 
 // A presigned URL may point at any storage host, but must be https (or loopback) like the API hosts.

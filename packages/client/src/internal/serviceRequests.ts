@@ -1,4 +1,3 @@
-import { ReferenceId, Uuid } from "@effect-legitmark/schema/Identifier"
 import * as Progress from "@effect-legitmark/schema/Progress"
 import * as SR from "@effect-legitmark/schema/ServiceRequest"
 import * as Side from "@effect-legitmark/schema/Side"
@@ -7,11 +6,11 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { LegitmarkClient } from "../LegitmarkClient.js"
+import * as Validation from "../Validation.js"
 import type { Pipeline } from "./pipeline.js"
-import { validate } from "./validate.js"
 
-const validateSrUuid = validate(Uuid, "sr_uuid")
-const validateCreate = validate(SR.CreateServiceRequest, "service request")
+const validateSrUuid = Validation.srUuid
+const validateCreate = Validation.createServiceRequest
 const encodeCreate = Schema.encodeSync(SR.CreateServiceRequest)
 const decodeCreate = Schema.decodeUnknown(SR.CreateResponse)
 const decodeGet = Schema.decodeUnknown(SR.GetResponse)
@@ -19,13 +18,7 @@ const decodeSubmit = Schema.decodeUnknown(SR.SubmitResponse)
 const decodeSideGroups = Schema.decodeUnknown(Side.SideGroupsResponse)
 const decodeProgress = Schema.decodeUnknown(Progress.ProgressResponse)
 const decodeFind = Schema.decodeUnknown(SR.FindResponse)
-// "." and ".." would be read as path steps even when encoded, and change which path is asked for.
-const validateIdentifier = validate(
-  ReferenceId.pipe(
-    Schema.filter((id) => !/^(\.|%2e){1,2}$/i.test(id.trim()) || "identifier must not be a dot segment")
-  ),
-  "identifier"
-)
+const validateIdentifier = Validation.identifier
 
 // Where an SR can be submitted from: a draft, or photos QC rejected and since replaced.
 const isSubmittable = (sr: SR.ServiceRequest) =>

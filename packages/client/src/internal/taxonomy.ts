@@ -2,58 +2,26 @@
  * The taxonomy group: category → type → brand → model, services, sides and reasons. Every call is a
  * GET through the one pipeline; options are validated (and mapped to the documented wire names) first.
  */
-import { Uuid } from "@effect-legitmark/schema/Identifier"
 import * as Taxonomy from "@effect-legitmark/schema/Taxonomy"
 import * as Effect from "effect/Effect"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { LegitmarkClient } from "../LegitmarkClient.js"
+import * as Validation from "../Validation.js"
 import * as Pagination from "./pagination.js"
 import type { ExpectedTag, Pipeline } from "./pipeline.js"
-import { validate } from "./validate.js"
 
-// Free text that goes into a query string or a header.
-const Text = Schema.String.pipe(
-  Schema.filter((s) => !/[\u0000-\u001f\u007f]/.test(s) || "must not contain control characters")
-)
-
-const callFields = { acceptLanguage: Schema.optional(Text) }
-const pageFields = {
-  ...callFields,
-  pageNumber: Schema.optional(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))),
-  pageSize: Schema.optional(Schema.Int.pipe(Schema.between(1, 100))),
-  sortBy: Schema.optional(Text),
-  sortDirection: Schema.optional(Schema.Literal("asc", "desc")),
-  search: Schema.optional(Text)
-}
-const activeOnlyField = { activeOnly: Schema.optional(Schema.Boolean) }
-
-const validateCall = validate(Schema.Struct(callFields), "options")
-const validateTree = validate(Schema.Struct({ ...callFields, ...activeOnlyField }), "options")
-const validatePage = validate(Schema.Struct(pageFields), "page options")
-const validateCategoryPage = validate(Schema.Struct({ ...pageFields, ...activeOnlyField }), "page options")
-const validateModelPage = validate(
-  Schema.Struct({
-    ...pageFields,
-    brandUuid: Schema.optional(Uuid),
-    typeUuid: Schema.optional(Uuid),
-    categoryUuid: Schema.optional(Uuid)
-  }),
-  "page options"
-)
-const validateTypeBrands = validate(
-  Schema.Struct({
-    ...callFields,
-    includeCounts: Schema.optional(Schema.Boolean),
-    includeInactive: Schema.optional(Schema.Boolean)
-  }),
-  "options"
-)
-const validateCategoryUuid = validate(Uuid, "category_uuid")
-const validateTypeUuid = validate(Uuid, "type_uuid")
-const validateServiceUuid = validate(Uuid, "service_uuid")
-const validateSideUuid = validate(Uuid, "side_uuid")
+const validateCall = Validation.callOptions
+const validateTree = Validation.treeOptions
+const validatePage = Validation.pageOptions
+const validateCategoryPage = Validation.categoryPageOptions
+const validateModelPage = Validation.modelPageOptions
+const validateTypeBrands = Validation.typeBrandsOptions
+const validateCategoryUuid = Validation.uuid("category_uuid")
+const validateTypeUuid = Validation.uuid("type_uuid")
+const validateServiceUuid = Validation.uuid("service_uuid")
+const validateSideUuid = Validation.uuid("side_uuid")
 
 const decodeTree = Schema.decodeUnknown(Taxonomy.TreeResponse)
 const decodeCategories = Schema.decodeUnknown(Taxonomy.CategoryListResponse)
