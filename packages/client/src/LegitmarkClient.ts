@@ -26,6 +26,7 @@ import * as ServiceRequests from "./internal/serviceRequests.js"
 import * as Taxonomy from "./internal/taxonomy.js"
 import type * as Errors from "./LegitmarkError.js"
 import type * as Photo from "./Photo.js"
+import * as RateLimiter from "./RateLimiter.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
@@ -412,8 +413,15 @@ export const make = (
     }
     const retryPolicy = Option.getOrElse(yield* Effect.serviceOption(RetryPolicy.RetryPolicy), () =>
       RetryPolicy.defaultPolicy)
+    // Without a RateLimiter in context, each client keeps its own in-memory budget.
+    const rateLimiter = yield* Option.match(yield* Effect.serviceOption(RateLimiter.RateLimiter), {
+      onNone: () =>
+        RateLimiter.makeMemory(),
+      onSome: Effect.succeed
+    })
+    const rateLimitKey = yield* RateLimiter.keyId(config.apiKey)
     const httpClient = yield* HttpClient.HttpClient
-    const pipeline = Pipeline.make({ ...config, httpClient, retryPolicy })
+    const pipeline = Pipeline.make({ ...config, httpClient, retryPolicy, rateLimiter, rateLimitKey })
     return {
       serviceRequests: ServiceRequests.make(pipeline),
       media: Media.make(pipeline),
@@ -456,6 +464,27 @@ export const config: Config.Config<LegitmarkClient.Options> = Config.all({
 
 /**
  * The client configured from `Config` (by default the environment, see {@link config}).
+ *
+ * @example
+ * ```ts
+ * import { LegitmarkClient } from "@effect-legitmark/client"
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Effect, Layer } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const client = yield* LegitmarkClient
+ *   const sr = yield* client.serviceRequests.create({
+ *     reference_id: "SKU-2024-0891",
+ *     item: { category: "cc30b104-7c47-11ef-a623-02595575faeb", type: "95e42d6b-7c4f-11ef-a623-02595575faeb" }
+ *   })
+ *   return yield* client.serviceRequests.get(sr.uuid, { item: true, sides: true })
+ * })
+ *
+ * // Reads LEGITMARK_API_KEY (required), LEGITMARK_BASE_URL and LEGITMARK_ASSET_URL.
+ * const MainLayer = LegitmarkClient.layerConfig().pipe(Layer.provide(NodeHttpClient.layerUndici))
+ *
+ * export const main = program.pipe(Effect.provide(MainLayer))
+ * ```
  *
  * @since 0.1.0
  */

@@ -108,6 +108,21 @@ export const fromBytes = (bytes: Uint8Array, extension: string): Effect.Effect<P
  * A photo from a file, streamed when uploaded rather than read whole. The extension comes from the file
  * name unless given.
  *
+ * @example
+ * ```ts
+ * import { LegitmarkClient, Photo } from "@effect-legitmark/client"
+ * import { NodeFileSystem } from "@effect/platform-node"
+ * import { Effect } from "effect"
+ *
+ * // Checked (extension, size, dimensions) before anything is sent, then streamed from disk.
+ * export const upload = (sr: string, side: string) =>
+ *   Effect.gen(function*() {
+ *     const client = yield* LegitmarkClient
+ *     const photo = yield* Photo.fromPath("./front.jpg")
+ *     return yield* client.media.upload(sr, side, photo)
+ *   }).pipe(Effect.provide(NodeFileSystem.layer))
+ * ```
+ *
  * @since 0.1.0
  */
 export const fromPath = (

@@ -77,6 +77,25 @@ export const make = (options: Options = {}): Policy => {
 export const defaultPolicy: Policy = make()
 
 /**
+ * @example
+ * ```ts
+ * import { LegitmarkClient, RetryPolicy } from "@effect-legitmark/client"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer, Schedule } from "effect"
+ *
+ * // Five retries from 500 ms, for every call of the client.
+ * export const ClientLayer = LegitmarkClient.layerConfig().pipe(
+ *   Layer.provide(RetryPolicy.layer({ retries: 5, base: "500 millis" })),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ *
+ * // Any Schedule over the failure, or no retries at all for one call.
+ * export const spaced = RetryPolicy.fromSchedule(Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(10))))
+ * export const once = Effect.flatMap(LegitmarkClient, (client) => client.taxonomy.tree()).pipe(
+ *   Effect.provide(RetryPolicy.none)
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 export const layer = (options: Options = {}): Layer.Layer<RetryPolicy> => Layer.succeed(RetryPolicy, make(options))

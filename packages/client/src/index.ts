@@ -4,10 +4,15 @@
  * @since 0.1.0
  */
 
-/**
- * @since 0.1.0
- */
-export { LegitmarkClient } from "./LegitmarkClient.js"
+export {
+  /**
+   * The Legitmark Partner API client service: one method per endpoint, each with its exact error union.
+   *
+   * @since 0.1.0
+   * @category services
+   */
+  LegitmarkClient
+} from "./LegitmarkClient.js"
 /**
  * @since 0.1.0
  */
@@ -16,6 +21,10 @@ export * as LegitmarkError from "./LegitmarkError.js"
  * @since 0.1.0
  */
 export * as Photo from "./Photo.js"
+/**
+ * @since 0.1.0
+ */
+export * as RateLimiter from "./RateLimiter.js"
 /**
  * @since 0.1.0
  */

@@ -134,7 +134,8 @@ describe("create and submit are never blindly re-sent", () => {
       Effect.gen(function*() {
         const result = yield* run((yield* LegitmarkClient).serviceRequests.create(createBody))
         expect(result._tag).toBe("Right")
-        expect(yield* calls).toEqual([create, find])
+        // Found by the public lookup, then read with this key to be sure it is this partner's.
+        expect(yield* calls).toEqual([create, find, "GET /api/v2/sr/a1b2c3d4-e5f6-7890-abcd-ef1234567890"])
       }).pipe(Effect.provide(withMock([answer, created])))
   )
 
@@ -144,6 +145,17 @@ describe("create and submit are never blindly re-sent", () => {
       expect(result._tag).toBe("Right")
       expect(yield* calls).toEqual([create, find, create])
     }).pipe(Effect.provide(withMock([serverError, notFound, created]))))
+
+  it.effect("an SR under the reference id that this key cannot read proves nothing: nothing is re-sent", () =>
+    Effect.gen(function*() {
+      const result = yield* run((yield* LegitmarkClient).serviceRequests.create(createBody))
+      expect(result._tag).toBe("Left")
+      expect((yield* calls).filter((c) => c === create)).toHaveLength(1)
+    }).pipe(
+      Effect.provide(
+        withMock((request, n) => n === 0 ? serverError : request.url.includes("/find/") ? created : notFound)
+      )
+    ))
 
   it.effect("when it cannot be told whether the server acted, it keeps asking and never re-sends", () =>
     Effect.gen(function*() {

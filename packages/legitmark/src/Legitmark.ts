@@ -181,25 +181,27 @@ export const defaultPollSchedule: Schedule.Schedule<unknown, ServiceRequest> = S
 export const make: Effect.Effect<Service, never, LegitmarkClient> = Effect.gen(function*() {
   const client = yield* LegitmarkClient
 
-  // The SR for this input: the one named, the one already opened for its reference id, or a new one.
+  const readSides = (uuid: string) => client.serviceRequests.get(uuid, { item: true, sides: true, requirements: true })
+
+  // The SR for this input: the one named, the one already opened for its reference id (if this key can
+  // read it: the lookup is public), or a new one.
   const openOrResume = (input: AuthenticateInput) =>
     input.sr !== undefined ?
-      Effect.succeed(input.sr) :
+      readSides(input.sr) :
       client.serviceRequests.find(input.referenceId).pipe(
-        Effect.map((sr) => sr.uuid),
+        Effect.flatMap((found) => readSides(found.uuid)),
         Effect.catchTag("NotFoundError", () =>
           client.serviceRequests.create({
             reference_id: input.referenceId,
             item: input.item,
             ...(input.service === undefined ? {} : { service: input.service })
-          }).pipe(Effect.map((sr) => sr.uuid)))
+          }).pipe(Effect.flatMap((created) => readSides(created.uuid))))
       )
 
   const authenticate = (input: AuthenticateInput) =>
     Effect.gen(function*() {
-      const uuid = yield* openOrResume(input)
-      yield* Effect.annotateCurrentSpan("legitmark.sr_uuid", uuid)
-      const sr = yield* client.serviceRequests.get(uuid, { item: true, sides: true, requirements: true })
+      const sr = yield* openOrResume(input)
+      yield* Effect.annotateCurrentSpan("legitmark.sr_uuid", sr.uuid)
       if (sr.state.primary !== "DRAFT" && !isMediaRejected(sr)) {
         return { sr, uploaded: [], skipped: [], submitted: false } satisfies Authenticated
       }
@@ -346,6 +348,32 @@ export const layer: Layer.Layer<Legitmark, never, LegitmarkClient> = Layer.effec
 /**
  * `Legitmark` with its client configured from `Config` (see `LegitmarkClient.layerConfig`); the user
  * still picks the HTTP transport.
+ *
+ * @example
+ * ```ts
+ * import { Photo } from "@effect-legitmark/client"
+ * import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+ * import { Effect, Layer } from "effect"
+ * import { Legitmark } from "effect-legitmark"
+ *
+ * const program = Effect.gen(function*() {
+ *   const legitmark = yield* Legitmark
+ *   const front = yield* Photo.fromPath("./front.jpg")
+ *   const back = yield* Photo.fromPath("./back.jpg")
+ *   const { sr } = yield* legitmark.authenticate({
+ *     referenceId: "SKU-2024-0891",
+ *     item: { category: "cc30b104-7c47-11ef-a623-02595575faeb", type: "95e42d6b-7c4f-11ef-a623-02595575faeb" },
+ *     photos: { front, back }
+ *   })
+ *   const outcome = yield* legitmark.awaitVerdict(sr.uuid, { timeout: "2 hours" })
+ *   yield* Effect.log(`${sr.uuid}: ${outcome._tag}`)
+ * })
+ *
+ * // Reads LEGITMARK_API_KEY (required), LEGITMARK_BASE_URL and LEGITMARK_ASSET_URL.
+ * const MainLayer = Legitmark.layerConfig().pipe(Layer.provide(NodeHttpClient.layerUndici))
+ *
+ * export const main = program.pipe(Effect.provide(Layer.merge(MainLayer, NodeFileSystem.layer)))
+ * ```
  *
  * @since 0.1.0
  */

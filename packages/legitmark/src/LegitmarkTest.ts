@@ -1546,6 +1546,30 @@ export const layerClient = (options: LegitmarkTest.Options = {}): Layer.Layer<Le
 /**
  * `Legitmark` (the real workflows) on the in-memory client, with the client and the control service.
  *
+ * @example
+ * ```ts
+ * import { LegitmarkClient } from "@effect-legitmark/client"
+ * import { Effect } from "effect"
+ * import { LegitmarkTest } from "effect-legitmark"
+ *
+ * // The code under test, unchanged: it only asks for LegitmarkClient (or Legitmark).
+ * const openRequest = (sku: string) =>
+ *   Effect.flatMap(LegitmarkClient, (client) =>
+ *     client.serviceRequests.create({
+ *       reference_id: sku,
+ *       item: { category: LegitmarkTest.ids.footwear, type: LegitmarkTest.ids.sneakers }
+ *     }))
+ *
+ * const test = Effect.gen(function*() {
+ *   const sr = yield* openRequest("SKU-1")
+ *   const store = yield* LegitmarkTest
+ *   const found = yield* store.client.serviceRequests.get(sr.uuid)
+ *   assert.strictEqual(found.external_id, "SKU-1")
+ * })
+ *
+ * Effect.runPromise(test.pipe(Effect.provide(LegitmarkTest.layer())))
+ * ```
+ *
  * @since 0.1.0
  */
 export const layer = (

@@ -151,6 +151,24 @@ const decodeKnown = Schema.decodeUnknownEither(Webhook.KnownEvent)
  * event type — or a known one in a shape this version does not recognise — becomes `Unknown` with the
  * payload. Only a body that is not such an object fails.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Webhooks } from "effect-legitmark"
+ *
+ * const event = Effect.runSync(Webhooks.decode({
+ *   event_type: "state_change",
+ *   sr_uuid: "8e61c991-553a-4a58-9eb6-561b64c11908",
+ *   reference_id: "SKU-2024-0891",
+ *   timestamp: "2026-02-10T12:00:00.000Z",
+ *   state: { primary: "COMPLETE", supplement: "APPROVED" }
+ * }))
+ *
+ * assert.strictEqual(event._tag, "StateChange")
+ * assert.ok(Webhooks.isAuthentic(event))
+ * assert.strictEqual(Webhooks.dedupeKey(event), Webhooks.dedupeKey(event))
+ * ```
+ *
  * @since 0.1.0
  * @category decoding
  */

@@ -89,6 +89,8 @@ export interface SimulatorInfo {
   readonly injectFault: (spec: Faults.Spec) => Effect.Effect<string>
   readonly clearFaults: Effect.Effect<void>
   readonly stats: Effect.Effect<StatsSnapshot>
+  /** Every SR the simulator holds, oldest first, with its state and every uploaded photo version. */
+  readonly serviceRequests: Effect.Effect<ReadonlyArray<Store.ServiceRequest>>
   /** Forgets SRs, uploads, faults, counters, rate-limit windows, webhook logs and pending timers. */
   readonly reset: Effect.Effect<void>
   readonly setWebhookUrl: (url: string | null) => Effect.Effect<void>
@@ -115,6 +117,19 @@ const urlHost = (host: string) => (host.includes(":") ? `[${host}]` : host)
 
 /**
  * Starts a simulator for the lifetime of the scope.
+ *
+ * @example
+ * ```ts
+ * import { Simulator } from "@effect-legitmark/simulator"
+ * import { Effect } from "effect"
+ *
+ * // The server lives as long as the scope; point LegitmarkClient at `baseUrl` and `assetUrl`.
+ * export const program = Effect.scoped(Effect.gen(function*() {
+ *   const sim = yield* Simulator.start({ clock: "manual", apiKeys: ["leo_test"] })
+ *   yield* Effect.log(`simulator at ${sim.baseUrl}`)
+ *   yield* sim.advance({ steps: 1 })
+ * }))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -160,6 +175,7 @@ export const start = (
       injectFault: faults.add,
       clearFaults: faults.clear,
       stats: Effect.provide(Control.snapshot, context),
+      serviceRequests: Context.get(context, Store.Store).list,
       reset: Effect.provide(Control.resetAll, context),
       setWebhookUrl: (url) => webhooks.setUrl(Option.fromNullable(url)),
       webhookEvents: webhooks.events,

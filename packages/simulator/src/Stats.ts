@@ -38,6 +38,8 @@ export interface Counters {
   readonly uploads: number
   /** Photo uploads (PUT to a presigned URL) that carried an Authorization header: should stay 0. */
   readonly uploadsWithAuthorization: number
+  /** Submits the server acted on (the SR moved out of DRAFT or QC/REJECTED), per SR uuid. */
+  readonly submits: Readonly<Record<string, number>>
 }
 
 /**
@@ -59,6 +61,8 @@ export interface StatsService {
   readonly status: (status: number) => Effect.Effect<void>
   readonly fault: (kind: string) => Effect.Effect<void>
   readonly upload: (authorization: boolean) => Effect.Effect<void>
+  /** Counts a submit the server acted on. */
+  readonly submit: (sr: string) => Effect.Effect<void>
   readonly counters: Effect.Effect<Counters>
   readonly reset: Effect.Effect<void>
 }
@@ -77,7 +81,8 @@ const empty: Counters = {
   hosts: {},
   faults: {},
   uploads: 0,
-  uploadsWithAuthorization: 0
+  uploadsWithAuthorization: 0,
+  submits: {}
 }
 
 const bump = (record: Readonly<Record<string, number>>, key: string) => ({ ...record, [key]: (record[key] ?? 0) + 1 })
@@ -113,6 +118,7 @@ export const make = Effect.gen(function*() {
         uploads: c.uploads + 1,
         uploadsWithAuthorization: c.uploadsWithAuthorization + (authorization ? 1 : 0)
       })),
+    submit: (sr) => Ref.update(ref, (c) => ({ ...c, submits: bump(c.submits, sr) })),
     counters: Ref.get(ref),
     reset: Ref.set(ref, empty)
   })

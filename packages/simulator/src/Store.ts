@@ -116,6 +116,8 @@ export interface StoreService {
     f: (sr: ServiceRequest) => Effect.Effect<readonly [A, ServiceRequest], E>
   ) => Effect.Effect<A, E | ServiceRequestNotFound>
   readonly count: Effect.Effect<number>
+  /** Every SR, oldest first (read-only: for tests and control reads). */
+  readonly list: Effect.Effect<ReadonlyArray<ServiceRequest>>
   readonly reset: Effect.Effect<void>
 }
 
@@ -209,7 +211,8 @@ export const make = (options: { readonly seed?: number | undefined } = {}) =>
           () =>
             Option.fromNullable(
               [...HashMap.values(all)]
-                .sort((a, b) => a.createdAt - b.createdAt)
+                // The micro id breaks ties (a manual clock gives SRs the same created_at).
+                .sort((a, b) => a.createdAt - b.createdAt || Number(a.microId) - Number(b.microId))
                 .find((sr) => sr.microId === identifier || sr.externalId === identifier)
             )
         ))
@@ -233,6 +236,11 @@ export const make = (options: { readonly seed?: number | undefined } = {}) =>
       find,
       modify,
       count: Effect.map(SynchronizedRef.get(srs), HashMap.size),
+      list: Effect.map(
+        SynchronizedRef.get(srs),
+        (all) =>
+          [...HashMap.values(all)].sort((a, b) => a.createdAt - b.createdAt || Number(a.microId) - Number(b.microId))
+      ),
       reset: Effect.zipRight(SynchronizedRef.set(srs, HashMap.empty()), Ref.set(microIds, firstMicroId))
     })
   })

@@ -20,6 +20,7 @@ import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Errors from "../LegitmarkError.js"
+import type * as RateLimiter from "../RateLimiter.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 
 /** The errors that only some endpoints can produce, chosen per operation. */
@@ -79,6 +80,9 @@ export interface PipelineOptions {
   readonly timeout: Duration.Duration
   /** The policy captured when the client was built; a `RetryPolicy` provided to a call wins. */
   readonly retryPolicy: RetryPolicy.Policy
+  /** The limiter captured when the client was built, and the id of the API key's budget in it. */
+  readonly rateLimiter: RateLimiter.Service
+  readonly rateLimitKey: string
 }
 
 const bodyExcerptLength = 1024
@@ -181,6 +185,27 @@ const parseReset = (value: string | undefined, now: number): DateTime.Utc | unde
   return Option.getOrUndefined(DateTime.make(millis))
 }
 
+// What an answer's headers say about the rate limit, for the `RateLimiter`.
+const rateLimitAnswer = (response: HttpClientResponse.HttpClientResponse, now: number): RateLimiter.Answer => {
+  const h = response.headers
+  const levels = (["partner", "user"] as const).flatMap((level): Array<RateLimiter.Level> => {
+    const limit = numberHeader(h[`x-ratelimit-limit-${level}`])
+    if (limit === undefined) return []
+    const resetAt = parseReset(h[`x-ratelimit-reset-${level}`], now)
+    return [{
+      level,
+      limit,
+      remaining: numberHeader(h[`x-ratelimit-remaining-${level}`]),
+      resetAt: resetAt && DateTime.toEpochMillis(resetAt)
+    }]
+  })
+  if (response.status !== 429) return { status: response.status, levels }
+  const resets = levels.flatMap((l) => (l.remaining === 0 && l.resetAt !== undefined ? [l.resetAt - now] : []))
+  const retryAfter = parseRetryAfter(h["retry-after"], now) ??
+    (resets.length === 0 ? undefined : Duration.millis(Math.max(0, ...resets)))
+  return { status: response.status, levels, retryAfter }
+}
+
 const rateLimitError = (
   call: ReturnType<typeof callOf>,
   response: HttpClientResponse.HttpClientResponse,
@@ -273,13 +298,17 @@ const errorFromResponse = <T extends ExpectedTag>(
 }
 
 export const make = (options: PipelineOptions): Pipeline => {
-  const { httpClient, timeout } = options
+  const { httpClient, rateLimitKey, rateLimiter, timeout } = options
 
   const attempt = <A, T extends ExpectedTag>(
     operation: Operation<A, T>
   ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
     const { request } = operation
+    // The budget is the API key's: a request sent without it (the public lookup, a presigned upload)
+    // neither waits for the limiter nor teaches it.
+    const limited = request.headers["authorization"] !== undefined
     return Effect.serviceOption(FetchHttpClient.RequestInit).pipe(
+      Effect.zipLeft(limited ? rateLimiter.acquire(rateLimitKey) : Effect.void),
       // Redirects are never followed, so an answer can only come from a configured host.
       Effect.flatMap((init) =>
         httpClient.execute(request).pipe(
@@ -297,6 +326,14 @@ export const make = (options: PipelineOptions): Pipeline => {
             timeout
           })
       }),
+      Effect.tap(([response]) =>
+        limited
+          ? Effect.flatMap(
+            Clock.currentTimeMillis,
+            (now) => rateLimiter.observe(rateLimitKey, rateLimitAnswer(response, now))
+          )
+          : Effect.void
+      ),
       Effect.flatMap(([response, text]): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
         if (response.status < 200 || response.status >= 300) {
           return Effect.flatMap(

@@ -71,10 +71,14 @@ export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => {
         decode: (u) => Effect.map(decodeCreate(u), (r) => r.sr),
         expected: ["ValidationError", "ConflictError"],
         idempotent: false,
-        // The API has no idempotency key: an SR under this reference id means the failed create went through.
+        // The API has no idempotency key: an SR under this reference id that this key can read means the
+        // failed create went through. The lookup is public, so one this key cannot read (another
+        // partner's SKU) proves nothing either way, and the create is not re-sent.
         reconcile: find(body.reference_id).pipe(
-          Effect.map(Option.some),
-          Effect.catchTag("NotFoundError", () => Effect.succeedNone)
+          Effect.matchEffect({
+            onFailure: (error) => error._tag === "NotFoundError" ? Effect.succeedNone : Effect.fail(error),
+            onSuccess: (found) => Effect.map(get(found.uuid), Option.some)
+          })
         ),
         attributes: { "legitmark.reference_id": body.reference_id }
       }))
@@ -97,7 +101,7 @@ export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => {
       }))
 
   const sideGroups: LegitmarkClient.ServiceRequests["sideGroups"] = (uuid, options = {}) =>
-    Effect.flatMap(validateSrUuid(uuid), (sr) =>
+    Effect.flatMap(Effect.zip(validateSrUuid(uuid), Validation.callOptions(options)), ([sr]) =>
       pipeline.execute({
         span: "Legitmark.serviceRequests.sideGroups",
         request: pipeline.request("GET", `/api/v2/sr/${sr}/side-groups`, { acceptLanguage: options.acceptLanguage }),

@@ -145,7 +145,9 @@ export const getSr = Effect.gen(function*() {
 export const submitSr = Effect.gen(function*() {
   const uuid = yield* srParam
   const lifecycle = yield* Lifecycle
-  const sr = yield* lifecycle.submit(uuid)
+  const stats = yield* Stats
+  // Counted with the transition, so that a client abort cannot separate the two.
+  const sr = yield* Effect.uninterruptible(Effect.tap(lifecycle.submit(uuid), (sr) => stats.submit(sr.uuid)))
   return json({
     success: true,
     message: "Service request submitted successfully.",

@@ -1,0 +1,85 @@
+/**
+ * Cold start, in a fresh process: when this module starts running (node + the tsx loader booted), when
+ * the implementation's modules are imported, and when the first decoded answer from the static server is
+ * in hand, all as `performance.now()`, i.e. milliseconds since the process started.
+ *
+ *   tsx bench/cases/coldstart.ts --impl client-undici --url http://127.0.0.1:PORT
+ *   tsx bench/cases/coldstart.ts --import @effect-legitmark/client
+ *
+ * impl: none (the loader alone), fetch, undici, axios, client-undici, client-fetch. With `--import`, only
+ * that module is imported and its import time reported.
+ */
+import { args, maxRssMb, report, str } from "../lib/protocol.js"
+
+const ready = performance.now()
+const argv = args()
+const srUuid = "8e61c991-553a-4a58-9eb6-561b64c11908"
+const headers = { accept: "application/json", authorization: "Bearer leo_bench", "user-agent": "bench" }
+
+const only = argv.get("import")
+if (only !== undefined) {
+  const t0 = performance.now()
+  await import(only)
+  const imported = performance.now()
+  report({ case: "import", impl: only, readyMs: ready, importMs: imported - t0, maxRssMb: maxRssMb() })
+  process.exit(0)
+}
+
+const impl = str(argv, "impl")
+const url = impl === "none" ? "" : str(argv, "url")
+const target = `${url}/api/v2/sr/${srUuid}?summary=true&item=true&sides=true&requirements=true`
+
+/** Imports what the implementation needs and answers how to get one decoded SR. */
+const load = async (): Promise<() => Promise<unknown>> => {
+  switch (impl) {
+    case "none":
+      return () => Promise.resolve(undefined)
+    case "fetch":
+      return async () => JSON.parse(await (await fetch(target, { headers })).text())
+    case "undici": {
+      const undici = await import("undici")
+      return async () => JSON.parse(await (await undici.request(target, { headers })).body.text())
+    }
+    case "axios": {
+      const { default: axios } = await import("axios")
+      return async () => (await axios.get(target, { headers })).data
+    }
+    case "client-undici":
+    case "client-fetch": {
+      const { LegitmarkClient } = await import("@effect-legitmark/client")
+      const Effect = await import("effect/Effect")
+      const Layer = await import("effect/Layer")
+      const Redacted = await import("effect/Redacted")
+      const http = impl === "client-undici"
+        ? (await import("@effect/platform-node/NodeHttpClient")).layerUndici
+        : (await import("@effect/platform/FetchHttpClient")).layer
+      const layer = LegitmarkClient.layer({ apiKey: Redacted.make("leo_bench"), baseUrl: url }).pipe(
+        Layer.provide(http)
+      )
+      return () =>
+        Effect.runPromise(
+          Effect.provide(
+            Effect.flatMap(LegitmarkClient, (client) =>
+              client.serviceRequests.get(srUuid, { summary: true, item: true, sides: true, requirements: true })),
+            layer
+          )
+        )
+    }
+    default:
+      throw new Error(`unknown impl ${impl}`)
+  }
+}
+
+const get = await load()
+const imported = performance.now()
+await get()
+const firstResponse = performance.now()
+report({
+  case: "cold",
+  impl,
+  readyMs: ready,
+  importedMs: imported,
+  firstResponseMs: firstResponse,
+  maxRssMb: maxRssMb()
+})
+process.exit(0)

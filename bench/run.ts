@@ -1,0 +1,483 @@
+/**
+ * The benchmark orchestrator: `pnpm bench` (or `tsx bench/run.ts`). Every measurement runs in a fresh
+ * child process (bench/cases/*.ts), implementations interleaved within each repetition, against servers
+ * that live for the whole run in processes of their own. Prints medians, ratios to the baseline measured
+ * in the same run, and the targets, hit or missed; for a missed target, a CPU profile of the client case
+ * is taken (bench/profiles/) and its top self-time functions printed. Never asserts.
+ *
+ *   pnpm bench                     the full run (about 10 minutes on 2 cores)
+ *   pnpm bench --quick             tiny counts, one repetition: a smoke run
+ *   pnpm bench --only requests,cold --reps 5 --profile
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { selfTimeByFile, topSelfTime } from "./lib/profile.js"
+import { args, type Figures, num, parse } from "./lib/protocol.js"
+import { fmt, median, ratio, table, withSpread } from "./lib/table.js"
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url))
+const repoDir = path.dirname(benchDir)
+const argv = args()
+const quick = argv.has("quick")
+// Repetitions per section; `--reps N` sets them all. The 20,000-request mode and the bulk case are the
+// longest (about a minute and 25 s a run on a loaded 2-core machine), so they get fewer by default.
+const reps = num(argv, "reps", quick ? 1 : 3)
+const repsLong = num(argv, "reps", quick ? 1 : 2)
+const sections = new Set((argv.get("only") ?? "requests,cold,bulk,uploads").split(","))
+const profileMisses = argv.has("profile") || (!quick && argv.get("profile") !== "false")
+
+const sizes = quick ?
+  { seq: 200, conc: 1000, coldReps: 1, bulk: 150, uploads: 8 } :
+  { seq: 5000, conc: 20_000, coldReps: num(argv, "reps", 5), bulk: 2000, uploads: 200 }
+
+const log = (line = "") => process.stdout.write(`${line}\n`)
+const progress = (line: string) => process.stderr.write(`  · ${line}\n`)
+
+// ---------------------------------------------------------------------------------------------------
+// Child processes
+
+interface Run {
+  readonly figures: ReadonlyArray<Figures>
+  /** From spawn to exit, as the orchestrator saw it. */
+  readonly spawnToExitMs: number
+}
+
+const nodeArgs = (extra: ReadonlyArray<string>) => [...extra, "--import", "tsx"]
+
+/** Runs a child to completion; fails if it exits non-zero or reports nothing. Killed if interrupted. */
+const runChild = (
+  script: string,
+  childArgs: ReadonlyArray<string>,
+  options: {
+    readonly node?: ReadonlyArray<string>
+    readonly plain?: boolean
+    readonly timeout?: Duration.DurationInput
+  } = {}
+): Effect.Effect<Run, Error> =>
+  Effect.async<Run, Error>((resume) => {
+    const t0 = performance.now()
+    const child = spawn(
+      process.execPath,
+      options.plain === true
+        ? [...(options.node ?? []), ...childArgs]
+        : [...nodeArgs(options.node ?? []), script, ...childArgs],
+      { cwd: benchDir, stdio: ["ignore", "pipe", "pipe"] }
+    )
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
+    child.on("error", (e) => resume(Effect.fail(e)))
+    child.on("close", (code) => {
+      const spawnToExitMs = performance.now() - t0
+      const figures = parse(stdout)
+      if (code !== 0 || figures.length === 0) {
+        resume(Effect.fail(new Error(`${script} ${childArgs.join(" ")} exited ${code}\n${stderr.slice(-2000)}`)))
+      } else resume(Effect.succeed({ figures, spawnToExitMs }))
+    })
+    return Effect.sync(() => child.kill("SIGKILL"))
+  }).pipe(
+    Effect.timeoutFail({
+      duration: options.timeout ?? Duration.minutes(5),
+      onTimeout: () => new Error(`${script} ${childArgs.join(" ")} timed out`)
+    })
+  )
+
+/** A server process for the lifetime of the scope; answers the URL it printed. */
+const server = (label: string, command: ReadonlyArray<string>): Effect.Effect<string, Error, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly url: string; readonly child: ChildProcess }, Error>((resume) => {
+      // stdin is a pipe the server watches: it exits when we do, however we exit.
+      const child = spawn(process.execPath, nodeArgs([]).concat(command), {
+        cwd: repoDir,
+        stdio: ["pipe", "pipe", "pipe"]
+      })
+      let out = ""
+      const onData = (d: Buffer) => {
+        out += d.toString()
+        const match = /(?:^|\n)(?:legitmark-simulator )?listening on (http:\/\/\S+)/.exec(out)
+        if (match) {
+          child.stdout.off("data", onData)
+          child.stdout.resume()
+          resume(Effect.succeed({ url: match[1]!, child }))
+        }
+      }
+      child.stdout.on("data", onData)
+      child.stderr.on("data", () => {})
+      child.on("exit", (code) => resume(Effect.fail(new Error(`${label} exited ${code} before listening: ${out}`))))
+      return Effect.sync(() => child.kill("SIGKILL"))
+    }).pipe(Effect.tap(({ child, url }) => progress(`${label} (pid ${child.pid}) on ${url}`))),
+    ({ child }) => Effect.sync(() => child.kill("SIGKILL"))
+  ).pipe(Effect.map(({ url }) => url))
+
+/** The same list, rotated by `by`: each repetition starts with a different implementation. */
+const rotate = <A>(items: ReadonlyArray<A>, by: number): ReadonlyArray<A> =>
+  items.map((_, i) => items[(i + by) % items.length]!)
+
+const nums = (runs: ReadonlyArray<Figures>, key: string): ReadonlyArray<number> =>
+  runs.map((r) => r[key]).filter((v): v is number => typeof v === "number")
+
+const med = (runs: ReadonlyArray<Figures>, key: string) => median(nums(runs, key))
+
+// ---------------------------------------------------------------------------------------------------
+// Targets and profiles
+
+interface Target {
+  readonly name: string
+  readonly target: string
+  readonly measured: string
+  readonly hit: boolean
+  /** How to profile the client for this target: a case script and its arguments. */
+  readonly profile?: { readonly label: string; readonly script: string; readonly args: ReadonlyArray<string> }
+}
+const targets: Array<Target> = []
+
+const profile = (label: string, script: string, childArgs: ReadonlyArray<string>, node: ReadonlyArray<string> = []) =>
+  Effect.gen(function*() {
+    const dir = path.join(benchDir, "profiles", label)
+    rmSync(dir, { recursive: true, force: true })
+    mkdirSync(dir, { recursive: true })
+    yield* runChild(script, childArgs, {
+      node: [...node, "--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=250"],
+      timeout: Duration.minutes(5)
+    })
+    // One profile per thread (the tsx loader has its own): the main thread's is the largest.
+    const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => path.join(dir, f))
+    const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0]
+    if (main === undefined) return
+    const { busyMs, top } = topSelfTime(main, 20)
+    log(`\nProfile ${label}: ${path.relative(repoDir, main)} (busy ${fmt(busyMs)} ms on the main thread)`)
+    log(table(
+      ["self %", "self ms", "function", "where"],
+      top.map((t) => [`${fmt(t.share * 100, 1)}%`, fmt(t.ms), t.name, t.where])
+    ))
+    log("\nSelf time by file:")
+    log(table(
+      ["self %", "self ms", "file"],
+      selfTimeByFile(main, 15).map((t) => [`${fmt(t.share * 100, 1)}%`, fmt(t.ms), t.where])
+    ))
+  })
+
+// ---------------------------------------------------------------------------------------------------
+// Cases
+
+const requestImpls = ["client-undici", "client-fetch", "fetch", "fetch-decode", "undici", "axios"] as const
+
+const requests = Effect.gen(function*() {
+  const url = yield* server("static server (bench/server.ts)", ["bench/server.ts"])
+  const modes = [
+    { label: `sequential, ${fmt(sizes.seq)} requests`, n: sizes.seq, concurrency: 1, reps, impls: requestImpls },
+    {
+      label: `32 in flight, ${fmt(sizes.conc)} requests`,
+      n: sizes.conc,
+      concurrency: 32,
+      reps: repsLong,
+      // The decode-only baseline is a diagnostic: sequential is enough to size the decoding.
+      impls: requestImpls.filter((i) => i !== "fetch-decode")
+    }
+  ]
+  const results = new Map<string, Array<Figures>>()
+  for (let rep = 0; rep < reps; rep++) {
+    for (const mode of modes.filter((m) => rep < m.reps)) {
+      for (const impl of rotate(mode.impls, rep)) {
+        progress(`requests ${mode.concurrency === 1 ? "seq" : "c32"} ${impl} (rep ${rep + 1}/${reps})`)
+        const run = yield* runChild("cases/requests.ts", [
+          "--impl",
+          impl,
+          "--url",
+          url,
+          "--n",
+          String(mode.n),
+          "--concurrency",
+          String(mode.concurrency)
+        ])
+        const key = `${mode.concurrency}:${impl}`
+        results.set(key, [...(results.get(key) ?? []), ...run.figures])
+      }
+    }
+  }
+  for (const mode of modes) {
+    const base = results.get(`${mode.concurrency}:fetch`) ?? []
+    log(`\n### Per-request cost: serviceRequests.get (full SR, decoded), ${mode.label}, ${mode.reps} runs each`)
+    log(table(
+      ["implementation", "requests/s", "× fetch", "CPU µs/request", "× fetch", "peak RSS MB", "× fetch"],
+      mode.impls.map((impl) => {
+        const runs = results.get(`${mode.concurrency}:${impl}`) ?? []
+        return [
+          impl,
+          withSpread(nums(runs, "requestsPerSecond")),
+          ratio(med(runs, "requestsPerSecond"), med(base, "requestsPerSecond")),
+          withSpread(nums(runs, "cpuPerRequestUs")),
+          ratio(med(runs, "cpuPerRequestUs"), med(base, "cpuPerRequestUs")),
+          withSpread(nums(runs, "maxRssMb")),
+          ratio(med(runs, "maxRssMb"), med(base, "maxRssMb"))
+        ]
+      })
+    ))
+  }
+  const client = results.get("32:client-undici") ?? []
+  const fetchRuns = results.get("32:fetch") ?? []
+  const profileCase = {
+    label: "requests-client-undici-c32",
+    script: "cases/requests.ts",
+    args: ["--impl", "client-undici", "--url", url, "--n", String(Math.min(sizes.conc, 5000)), "--concurrency", "32"]
+  }
+  const rps = med(client, "requestsPerSecond") / med(fetchRuns, "requestsPerSecond")
+  const cpu = med(client, "cpuPerRequestUs") / med(fetchRuns, "cpuPerRequestUs")
+  const rss = med(client, "maxRssMb") / med(fetchRuns, "maxRssMb")
+  targets.push(
+    {
+      name: "32 in flight: requests/s (client, undici)",
+      target: "≥ 1.0× fetch",
+      measured: `${fmt(rps, 2)}×`,
+      hit: rps >= 1,
+      profile: profileCase
+    },
+    {
+      name: "32 in flight: CPU per request",
+      target: "≤ 1.2× fetch",
+      measured: `${fmt(cpu, 2)}×`,
+      hit: cpu <= 1.2,
+      profile: profileCase
+    },
+    { name: "32 in flight: peak RSS", target: "≤ 1.5× fetch", measured: `${fmt(rss, 2)}×`, hit: rss <= 1.5 }
+  )
+  // Profiles need the server: take them while it is up.
+  if (profileMisses) {
+    const missed = targets.filter((t) => !t.hit && t.profile?.label === profileCase.label)
+    if (missed.length > 0) yield* profile(profileCase.label, profileCase.script, profileCase.args)
+  }
+}).pipe(Effect.scoped)
+
+const coldImpls = ["none", "fetch", "undici", "axios", "client-undici", "client-fetch"] as const
+const importSpecifiers = [
+  "effect",
+  "@effect/platform-node/NodeHttpClient",
+  "@effect-legitmark/schema",
+  "@effect-legitmark/client",
+  "effect-legitmark",
+  "axios",
+  "undici"
+] as const
+
+const cold = Effect.gen(function*() {
+  const url = yield* server("static server (bench/server.ts)", ["bench/server.ts"])
+  const runs = new Map<string, Array<Figures & { readonly spawnToExitMs: number }>>()
+  const add = (key: string, run: Run) =>
+    runs.set(key, [...(runs.get(key) ?? []), ...run.figures.map((f) => ({ ...f, spawnToExitMs: run.spawnToExitMs }))])
+  // One untimed pass first: tsx caches its transforms on disk, so every timed run reads a warm cache.
+  yield* runChild("cases/coldstart.ts", ["--impl", "client-undici", "--url", url])
+  yield* runChild("cases/coldstart.ts", ["--import", "effect-legitmark"])
+  for (let rep = 0; rep < sizes.coldReps; rep++) {
+    progress(`cold start (rep ${rep + 1}/${sizes.coldReps})`)
+    add(
+      "node",
+      yield* runChild("", [
+        "--input-type=module",
+        "-e",
+        `process.stdout.write("@@bench " + JSON.stringify({ case: "cold", impl: "node", readyMs: performance.now() }) + "\\n")`
+      ], { plain: true })
+    )
+    for (const impl of rotate(coldImpls, rep)) {
+      add(impl, yield* runChild("cases/coldstart.ts", ["--impl", impl, "--url", url]))
+    }
+    for (const specifier of rotate(importSpecifiers, rep)) {
+      add(`import:${specifier}`, yield* runChild("cases/coldstart.ts", ["--import", specifier]))
+    }
+  }
+  const axiosFirst = med(runs.get("axios") ?? [], "firstResponseMs")
+  log(`\n### Cold start: fresh process to first decoded full SR, ${sizes.coldReps} runs each (ms since process start)`)
+  log(table(
+    ["implementation", "loader ready", "imports done", "first response", "× axios", "spawn → exit", "peak RSS MB"],
+    (["node", ...coldImpls] as const).map((impl) => {
+      const r = runs.get(impl) ?? []
+      return [
+        impl === "node" ? "node (no tsx)" : impl === "none" ? "node + tsx (empty)" : impl,
+        withSpread(nums(r, "readyMs")),
+        withSpread(nums(r, "importedMs")),
+        withSpread(nums(r, "firstResponseMs")),
+        ratio(med(r, "firstResponseMs"), axiosFirst),
+        withSpread(nums(r, "spawnToExitMs")),
+        withSpread(nums(r, "maxRssMb"))
+      ]
+    })
+  ))
+  const axiosImport = med(runs.get("import:axios") ?? [], "importMs")
+  log(`\n### Import time of each package, alone in a fresh process, ${sizes.coldReps} runs each`)
+  log(table(
+    ["module", "import ms", "× axios", "peak RSS MB"],
+    importSpecifiers.map((s) => {
+      const r = runs.get(`import:${s}`) ?? []
+      return [
+        s,
+        withSpread(nums(r, "importMs")),
+        ratio(med(r, "importMs"), axiosImport),
+        withSpread(nums(r, "maxRssMb"))
+      ]
+    })
+  ))
+  const first = med(runs.get("client-undici") ?? [], "firstResponseMs") / axiosFirst
+  const profileArgs = ["--impl", "client-undici", "--url", url]
+  targets.push({
+    name: "cold: first decoded response (client, undici)",
+    target: "≤ 2× axios",
+    measured: `${fmt(first, 2)}×`,
+    hit: first <= 2,
+    profile: { label: "cold-client-undici", script: "cases/coldstart.ts", args: profileArgs }
+  })
+  if (profileMisses && first > 2) yield* profile("cold-client-undici", "cases/coldstart.ts", profileArgs)
+}).pipe(Effect.scoped)
+
+const bulk = Effect.gen(function*() {
+  const limit = 100
+  const windowSeconds = 10
+  const speed = 10
+  const url = yield* server("simulator (bulk)", [
+    "packages/simulator/src/bin.ts",
+    "--api-key",
+    "leo_bench",
+    "--rate-limit",
+    `${limit}/${windowSeconds}`,
+    "--speed",
+    String(speed)
+  ])
+  const all: Array<Figures> = []
+  const caseArgs = (tag: string) => [
+    "--url",
+    url,
+    "--n",
+    String(sizes.bulk),
+    "--concurrency",
+    "8",
+    "--limit",
+    String(limit),
+    "--window-ms",
+    String(windowSeconds * 1000),
+    "--tag",
+    tag
+  ]
+  for (let rep = 0; rep < repsLong; rep++) {
+    progress(`bulk creates (rep ${rep + 1}/${repsLong})`)
+    const run = yield* runChild("cases/bulk.ts", caseArgs(`r${rep}`))
+    all.push(...run.figures)
+  }
+  log(
+    `\n### Rate-limited bulk: ${
+      fmt(sizes.bulk)
+    } creates, 8 in flight, simulator limit ${limit} per ${windowSeconds} s ` +
+      `window, simulated clock ×${speed} (client on the same scaled clock)`
+  )
+  log(table(
+    ["run", "wall s", "simulated s", "minimum s", "× minimum", "429s", "windows", "created", "failed"],
+    all.map((r, i) => [
+      String(i + 1),
+      fmt(Number(r.wallMs) / 1000, 2),
+      fmt(Number(r.simulatedWallMs) / 1000, 1),
+      fmt(Number(r.minimumMs) / 1000, 2),
+      `${fmt(Number(r.overMinimum), 2)}×`,
+      String(r.rateLimited),
+      String(r.windows),
+      String(r.created),
+      `${String(r.failed)}${r.failures ? ` (${String(r.failures)})` : ""}`
+    ])
+  ))
+  const over = med(all, "overMinimum")
+  const per = med(all, "rateLimited") / med(all, "windows")
+  targets.push(
+    {
+      name: "bulk: wall time",
+      target: "≤ 1.10× theoretical minimum",
+      measured: `${fmt(over, 2)}×`,
+      hit: over <= 1.1,
+      profile: { label: "bulk", script: "cases/bulk.ts", args: caseArgs("profile") }
+    },
+    { name: "bulk: 429s", target: "≤ 1 per window", measured: `${fmt(per, 2)} per window`, hit: per <= 1 }
+  )
+  if (profileMisses && over > 1.1) yield* profile("bulk", "cases/bulk.ts", caseArgs("profile"))
+}).pipe(Effect.scoped)
+
+const uploads = Effect.gen(function*() {
+  const url = yield* server("simulator (uploads)", [
+    "packages/simulator/src/bin.ts",
+    "--api-key",
+    "leo_bench",
+    "--rate-limit",
+    "100000/60"
+  ])
+  const impls = ["client", "undici"] as const
+  const results = new Map<string, Array<Figures>>()
+  const caseArgs = (impl: string) => ["--impl", impl, "--url", url, "--n", String(sizes.uploads), "--concurrency", "8"]
+  for (let rep = 0; rep < repsLong; rep++) {
+    for (const impl of rotate(impls, rep)) {
+      progress(`uploads ${impl} (rep ${rep + 1}/${repsLong})`)
+      const run = yield* runChild("cases/uploads.ts", caseArgs(impl), { node: ["--expose-gc"] })
+      results.set(impl, [...(results.get(impl) ?? []), ...run.figures])
+    }
+  }
+  const base = results.get("undici") ?? []
+  const photo = Number(base[0]?.photoBytes ?? 0)
+  log(
+    `\n### Uploads: ${fmt(sizes.uploads)} × ${fmt(photo / 1e6, 2)} MB PNG, 8 in flight, intent + presigned PUT ` +
+      `to the simulator, ${repsLong} runs each`
+  )
+  log(table(
+    ["implementation", "MB/s", "× undici", "idle RSS MB", "peak RSS above idle MB (sampled)", "(high-water mark)"],
+    impls.map((impl) => {
+      const r = results.get(impl) ?? []
+      return [
+        impl === "client" ? "client media.upload" : "undici (raw PUT)",
+        withSpread(nums(r, "mbPerSecond"), 1),
+        ratio(med(r, "mbPerSecond"), med(base, "mbPerSecond")),
+        withSpread(nums(r, "idleRssMb")),
+        withSpread(nums(r, "peakAboveIdleMb"), 1),
+        withSpread(nums(r, "maxRssAboveIdleMb"), 1)
+      ]
+    })
+  ))
+  const client = results.get("client") ?? []
+  const above = Math.max(med(client, "peakAboveIdleMb"), med(client, "maxRssAboveIdleMb"))
+  targets.push({
+    name: "uploads: peak RSS above idle (client)",
+    target: "< 8 × 5 MB = 40 MB",
+    measured: `${fmt(above, 1)} MB`,
+    hit: above < 40
+  })
+  if (profileMisses && above >= 40) {
+    yield* profile("uploads-client", "cases/uploads.ts", caseArgs("client"), ["--expose-gc"])
+  }
+}).pipe(Effect.scoped)
+
+// ---------------------------------------------------------------------------------------------------
+
+const main = Effect.gen(function*() {
+  const started = Date.now()
+  log(`# effect-legitmark benchmarks${quick ? " (--quick: tiny counts, not figures to quote)" : ""}`)
+  log(
+    `node ${process.version}, tsx loader in every child; ${reps} repetition(s) (${repsLong} for the long cases); ` +
+      "implementations interleaved, " +
+      "each run a fresh process"
+  )
+  if (sections.has("requests")) yield* requests
+  if (sections.has("cold")) yield* cold
+  if (sections.has("bulk")) yield* bulk
+  if (sections.has("uploads")) yield* uploads
+  log("\n### Targets (this machine: 2 cores, shared)")
+  log(table(
+    ["target", "wanted", "measured", ""],
+    targets.map((t) => [t.name, t.target, t.measured, t.hit ? "hit" : "MISS"])
+  ))
+  log(`\nTotal ${fmt((Date.now() - started) / 1000)} s.`)
+})
+
+Effect.runPromise(main).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+    process.exit(1)
+  }
+)

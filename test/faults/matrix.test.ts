@@ -1,0 +1,392 @@
+/**
+ * The fault matrix: every client endpoint × every fault the simulator injects, over real HTTP on
+ * 127.0.0.1. Each case injects the fault once on the endpoint's route, makes the call, and asserts the
+ * outcome (success, or the documented typed error) together with what the simulator counted: requests
+ * per route (so "ok after 2 attempts" is the server's count, not the client's), SRs, stored photos and
+ * submits the server acted on. No case may let a defect, an interruption, an `HttpClientError` or a
+ * `ParseError` reach the caller.
+ *
+ * Retry-After: the simulator sends `Retry-After` in whole real seconds (`spec.retryAfter ?? 1`, not
+ * simulated time), and the client honours it in real time. The matrix injects `Retry-After: 0` so the
+ * 503 and 429 cells stay fast; two extra cells wait a real 1 s, and exceed `maxRetryAfter`.
+ */
+import type { LegitmarkError } from "@effect-legitmark/client"
+import { RetryPolicy } from "@effect-legitmark/client"
+import { Faults, Simulator } from "@effect-legitmark/simulator"
+import { describe, expect, it } from "@effect/vitest"
+import type { Legitmark } from "effect-legitmark"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { apiKey, footwear, leak, legitmarkFor, photo, routeDelta, sneakers } from "./setup.js"
+
+const luxuryService = "31670fe9-9272-11ef-b98d-06fb0f2a63e5"
+const sizeTagSide = "3c14c21f-8134-11ef-9e85-02d0d7ecc26b"
+/**
+ * The `delay` cells: the client gives up after `shortTimeout`, the fault would answer after `delayMs`
+ * (the client's abort interrupts the simulator's handler, so the delay costs no wall time). Every other
+ * cell runs with a generous timeout, so that a busy machine never turns a slow answer into an extra
+ * attempt.
+ */
+const shortTimeout = "500 millis"
+const timeout = "10 seconds"
+const delayMs = 10_000
+
+type Fault = Faults.Kind
+
+const faults: ReadonlyArray<Fault> = [
+  "500",
+  "502",
+  "503",
+  "429",
+  "429-no-headers",
+  "drop-before",
+  "drop-after",
+  "delay",
+  "malformed-json",
+  "truncated-json"
+]
+
+/**
+ * How an endpoint may be retried: a GET (or the intent), the presigned PUT (idempotent, answers no
+ * JSON), or a call that is not idempotent and reconciles before it is re-sent (create: `find` by
+ * reference id; submit: `get` of the SR's state).
+ */
+type Kind = "get" | "put" | "create" | "submit"
+
+type Service = Legitmark["Type"]
+type Call = Effect.Effect<unknown, LegitmarkError.LegitmarkError>
+
+interface Endpoint {
+  readonly name: string
+  /** The simulator route the fault is injected on. */
+  readonly route: string
+  readonly kind: Kind
+  /** SRs that `prepare` leaves on the server. */
+  readonly srs: number
+  /** Makes what the call needs (without faults) and answers the call. */
+  readonly prepare: (legitmark: Service, referenceId: string) => Effect.Effect<Call, unknown>
+}
+
+const draft = (legitmark: Service, referenceId: string) =>
+  legitmark.client.serviceRequests.create({ reference_id: referenceId, item: { category: footwear, type: sneakers } })
+
+/** A draft and its first required side. */
+const draftSide = (legitmark: Service, referenceId: string) =>
+  Effect.gen(function*() {
+    const sr = yield* draft(legitmark, referenceId)
+    const full = yield* legitmark.client.serviceRequests.get(sr.uuid, { item: true, sides: true })
+    const side = full.sides?.required[0]
+    return side === undefined
+      ? yield* Effect.dieMessage("the SR has no required side")
+      : { sr: sr.uuid, side: side.uuid }
+  })
+
+/** A draft with a photo on every required side: ready to submit. */
+const ready = (legitmark: Service, referenceId: string) =>
+  Effect.gen(function*() {
+    const sr = yield* draft(legitmark, referenceId)
+    const full = yield* legitmark.client.serviceRequests.get(sr.uuid, { item: true, sides: true })
+    for (const [i, side] of (full.sides?.required ?? []).entries()) {
+      yield* legitmark.client.media.upload(sr.uuid, side.uuid, yield* photo(i))
+    }
+    return sr
+  })
+
+const onDraft = (name: string, route: string, call: (legitmark: Service, sr: string) => Call): Endpoint => ({
+  name,
+  route,
+  kind: "get",
+  srs: 1,
+  prepare: (legitmark, referenceId) => Effect.map(draft(legitmark, referenceId), (sr) => call(legitmark, sr.uuid))
+})
+
+const taxonomy = (name: string, route: string, call: (t: Service["client"]["taxonomy"]) => Call): Endpoint => ({
+  name: `taxonomy.${name}`,
+  route,
+  kind: "get",
+  srs: 0,
+  prepare: (legitmark) => Effect.succeed(call(legitmark.client.taxonomy))
+})
+
+const endpoints: ReadonlyArray<Endpoint> = [
+  {
+    name: "serviceRequests.create",
+    route: "sr.create",
+    kind: "create",
+    srs: 0,
+    prepare: (legitmark, referenceId) => Effect.succeed(draft(legitmark, referenceId))
+  },
+  onDraft("serviceRequests.get", "sr.get", (l, sr) => l.client.serviceRequests.get(sr, { item: true, sides: true })),
+  {
+    name: "serviceRequests.submit",
+    route: "sr.submit",
+    kind: "submit",
+    srs: 1,
+    prepare: (legitmark, referenceId) =>
+      Effect.map(ready(legitmark, referenceId), (sr) => legitmark.client.serviceRequests.submit(sr.uuid))
+  },
+  onDraft("serviceRequests.sideGroups", "sr.sideGroups", (l, sr) => l.client.serviceRequests.sideGroups(sr)),
+  onDraft("serviceRequests.progress", "sr.progress", (l, sr) => l.client.serviceRequests.progress(sr)),
+  {
+    name: "serviceRequests.find",
+    route: "sr.find",
+    kind: "get",
+    srs: 1,
+    prepare: (legitmark, referenceId) =>
+      Effect.as(draft(legitmark, referenceId), legitmark.client.serviceRequests.find(referenceId))
+  },
+  {
+    name: "media.intent",
+    route: "media.intent",
+    kind: "get",
+    srs: 1,
+    prepare: (legitmark, referenceId) =>
+      Effect.map(draftSide(legitmark, referenceId), ({ side, sr }) => legitmark.client.media.intent(sr, side, "png"))
+  },
+  {
+    name: "media.put",
+    route: "media.upload",
+    kind: "put",
+    srs: 1,
+    prepare: (legitmark, referenceId) =>
+      Effect.gen(function*() {
+        const { side, sr } = yield* draftSide(legitmark, referenceId)
+        const url = yield* legitmark.client.media.intent(sr, side, "png")
+        const image = yield* photo(0)
+        return legitmark.client.media.put(url, image)
+      })
+  },
+  {
+    // intent, then the PUT; the fault is on the PUT.
+    name: "media.upload",
+    route: "media.upload",
+    kind: "put",
+    srs: 1,
+    prepare: (legitmark, referenceId) =>
+      Effect.gen(function*() {
+        const { side, sr } = yield* draftSide(legitmark, referenceId)
+        const image = yield* photo(0)
+        return legitmark.client.media.upload(sr, side, image)
+      })
+  },
+  taxonomy("tree", "taxonomy.tree", (t) => t.tree()),
+  taxonomy("categories", "taxonomy.categories", (t) => t.categories()),
+  taxonomy("category", "taxonomy.category", (t) => t.category(footwear)),
+  taxonomy("categoryTypes", "taxonomy.categoryTypes", (t) => t.categoryTypes(footwear)),
+  taxonomy("types", "taxonomy.types", (t) => t.types()),
+  taxonomy("type", "taxonomy.type", (t) => t.type(sneakers)),
+  taxonomy("typeBrands", "taxonomy.typeBrands", (t) => t.typeBrands(sneakers)),
+  taxonomy("brands", "taxonomy.brands", (t) => t.brands()),
+  taxonomy("models", "taxonomy.models", (t) => t.models()),
+  taxonomy("services", "taxonomy.services", (t) => t.services()),
+  taxonomy("service", "taxonomy.service", (t) => t.service(luxuryService)),
+  taxonomy("sides", "taxonomy.sides", (t) => t.sides()),
+  taxonomy("side", "taxonomy.side", (t) => t.side(sizeTagSide)),
+  taxonomy("reasons", "taxonomy.reasons", (t) => t.reasons())
+]
+
+/** What a case must end with, as the simulator counted it. */
+interface Expected {
+  /** `"ok"` or the tag of the typed error. */
+  readonly outcome: "ok" | LegitmarkError.LegitmarkError["_tag"]
+  /** Requests per route during the call. */
+  readonly routes: Readonly<Record<string, number>>
+  readonly srCount: number
+  /** Photo versions stored during the call. */
+  readonly uploads: number
+  /** Submits the server acted on during the call. */
+  readonly submits: number
+}
+
+/** The server did not act, and the answer does not say so (unlike a 429): the call reconciles. */
+const unproven = new Set<Fault>(["500", "502", "503", "drop-before", "delay"])
+const rateLimited = new Set<Fault>(["429", "429-no-headers"])
+const garbled = new Set<Fault>(["malformed-json", "truncated-json"])
+
+/**
+ * The table. GETs retry every transient fault (the `delay` one times out: the client aborts, and the
+ * simulator's handler is interrupted before it acts) and succeed on attempt 2; a 200 with broken JSON
+ * is an `UnexpectedResponseError` at once (not retryable: the pipeline's classification). The PUT
+ * ignores its answer's body, so broken JSON is a success; a dropped answer after the photo was stored
+ * re-sends it: a second stored version. create and submit: a 429 proves the server did not act, so
+ * the call is re-sent without asking; any other transient fault is reconciled first (create: `find`,
+ * submit: `get`) and re-sent only when the server did not act; after `drop-after` the reconciliation
+ * finds the result and nothing is re-sent. Broken JSON after create / submit is an
+ * `UnexpectedResponseError` although the server acted (an SR exists, the SR is submitted).
+ */
+const expected = (endpoint: Endpoint, fault: Fault): Expected => {
+  const route = endpoint.route
+  switch (endpoint.kind) {
+    case "get":
+      return garbled.has(fault) ?
+        { outcome: "UnexpectedResponseError", routes: { [route]: 1 }, srCount: endpoint.srs, uploads: 0, submits: 0 } :
+        { outcome: "ok", routes: { [route]: 2 }, srCount: endpoint.srs, uploads: 0, submits: 0 }
+    case "put": {
+      const intent = endpoint.name === "media.upload" ? { "media.intent": 1 } : {}
+      return garbled.has(fault) ?
+        { outcome: "ok", routes: { ...intent, [route]: 1 }, srCount: 1, uploads: 1, submits: 0 } :
+        {
+          outcome: "ok",
+          routes: { ...intent, [route]: 2 },
+          srCount: 1,
+          uploads: fault === "drop-after" ? 2 : 1,
+          submits: 0
+        }
+    }
+    case "create":
+    case "submit": {
+      const reconcile = endpoint.kind === "create" ? "sr.find" : "sr.get"
+      const srCount = 1
+      const submits = endpoint.kind === "submit" ? 1 : 0
+      if (garbled.has(fault)) {
+        return { outcome: "UnexpectedResponseError", routes: { [route]: 1 }, srCount, uploads: 0, submits }
+      }
+      if (rateLimited.has(fault)) return { outcome: "ok", routes: { [route]: 2 }, srCount, uploads: 0, submits }
+      if (unproven.has(fault)) {
+        return { outcome: "ok", routes: { [route]: 2, [reconcile]: 1 }, srCount, uploads: 0, submits }
+      }
+      // drop-after: the server acted; reconciliation finds it (create: `find`, then `get` of the SR found).
+      const found = endpoint.kind === "create" ? { "sr.find": 1, "sr.get": 1 } : { [reconcile]: 1 }
+      return { outcome: "ok", routes: { [route]: 1, ...found }, srCount, uploads: 0, submits }
+    }
+  }
+}
+
+const show = (e: Expected) =>
+  `${e.outcome}; ${
+    Object.entries(e.routes).map(([r, n]) => `${r}×${n}`).join(" ")
+  }; srs ${e.srCount}; uploads ${e.uploads}; submits ${e.submits}`
+
+const outcomeOf = (exit: Exit.Exit<unknown, LegitmarkError.LegitmarkError>): string =>
+  Exit.match(exit, {
+    onSuccess: () => "ok",
+    onFailure: (cause) =>
+      Option.match(Cause.failureOption(cause), { onNone: () => "no failure", onSome: (error) => error._tag })
+  })
+
+const sum = (record: Readonly<Record<string, number>>) => Object.values(record).reduce((a, b) => a + b, 0)
+
+interface Cell {
+  readonly endpoint: Endpoint
+  readonly spec: Faults.Spec
+  readonly retry?: Layer.Layer<RetryPolicy.RetryPolicy>
+}
+
+/** Runs one cell on a fresh simulator: prepare without faults, inject one fault, call, compare. */
+const runCell = (cell: Cell, want: Expected, fired = 1) =>
+  Effect.gen(function*() {
+    const simulator = yield* Simulator.start({ apiKeys: [apiKey], clock: "manual" })
+    const legitmark = yield* legitmarkFor(simulator, {
+      timeout: cell.spec.fault === "delay" ? shortTimeout : timeout,
+      ...(cell.retry ? { retry: cell.retry } : {})
+    })
+    const call = yield* cell.endpoint.prepare(legitmark, `MATRIX-${cell.endpoint.name}-${cell.spec.fault}`)
+    const before = yield* simulator.stats
+    yield* simulator.injectFault(cell.spec)
+    const exit = yield* Effect.exit(call)
+    const after = yield* simulator.stats
+    expect(leak(exit)).toBeUndefined()
+    expect(after.faults[cell.spec.fault] ?? 0).toBe(fired)
+    expect({
+      outcome: outcomeOf(exit),
+      routes: routeDelta(before, after),
+      srCount: after.srCount,
+      uploads: after.uploads - before.uploads,
+      submits: sum(after.submits) - sum(before.submits)
+    }).toEqual(want)
+  })
+
+describe("fault matrix: endpoint × fault → outcome (attempts counted by the simulator)", () => {
+  for (const endpoint of endpoints) {
+    describe(endpoint.name, () => {
+      for (const fault of faults) {
+        const want = expected(endpoint, fault)
+        it.scopedLive(`${endpoint.name} × ${fault} → ${show(want)}`, () =>
+          runCell({
+            endpoint,
+            spec: { route: endpoint.route, fault, times: 1, retryAfter: 0, ms: delayMs }
+          }, want))
+      }
+    })
+  }
+})
+
+describe("fault matrix: Retry-After", () => {
+  const get = endpoints.find((e) => e.name === "serviceRequests.get")!
+  const honoured: Expected = { outcome: "ok", routes: { "sr.get": 2 }, srCount: 1, uploads: 0, submits: 0 }
+  it.scopedLive(`serviceRequests.get × 503 Retry-After 1 s (≤ maxRetryAfter 5 s) → ${show(honoured)}`, () =>
+    runCell({ endpoint: get, spec: { route: "sr.get", fault: "503", times: 1, retryAfter: 1 } }, honoured))
+
+  const refused: Expected = { outcome: "ServerError", routes: { "sr.get": 1 }, srCount: 1, uploads: 0, submits: 0 }
+  it.scopedLive(`serviceRequests.get × 503 Retry-After 1 s (> maxRetryAfter 0.5 s) → ${show(refused)}`, () =>
+    runCell({
+      endpoint: get,
+      spec: { route: "sr.get", fault: "503", times: 1, retryAfter: 1 },
+      retry: RetryPolicy.layer({ base: "5 millis", jitter: false, maxRetryAfter: "500 millis" })
+    }, refused))
+
+  const rateLimitedRefused: Expected = {
+    outcome: "RateLimitError",
+    routes: { "sr.create": 1 },
+    srCount: 0,
+    uploads: 0,
+    submits: 0
+  }
+  const create = endpoints.find((e) => e.name === "serviceRequests.create")!
+  it.scopedLive(`serviceRequests.create × 429 Retry-After 1 s (> maxRetryAfter 0.5 s) → ${show(rateLimitedRefused)}`, () =>
+    runCell({
+      endpoint: create,
+      spec: { route: "sr.create", fault: "429", times: 1, retryAfter: 1 },
+      retry: RetryPolicy.layer({ base: "5 millis", jitter: false, maxRetryAfter: "500 millis" })
+    }, rateLimitedRefused))
+})
+
+describe("fault matrix: a fault that never clears (retries run out: 1 attempt + 3 retries)", () => {
+  const byName = (name: string) => endpoints.find((e) => e.name === name)!
+  const cells: ReadonlyArray<readonly [Endpoint, Fault, Expected]> = [
+    [byName("serviceRequests.get"), "500", {
+      outcome: "ServerError",
+      routes: { "sr.get": 4 },
+      srCount: 1,
+      uploads: 0,
+      submits: 0
+    }],
+    [byName("taxonomy.tree"), "drop-before", {
+      outcome: "TransportError",
+      routes: { "taxonomy.tree": 4 },
+      srCount: 0,
+      uploads: 0,
+      submits: 0
+    }],
+    // Each re-send is preceded by a `find` that proves the server did not act.
+    [byName("serviceRequests.create"), "500", {
+      outcome: "ServerError",
+      routes: { "sr.create": 4, "sr.find": 3 },
+      srCount: 0,
+      uploads: 0,
+      submits: 0
+    }],
+    // A 429 proves the server did not act: re-sent without asking.
+    [byName("serviceRequests.create"), "429-no-headers", {
+      outcome: "RateLimitError",
+      routes: { "sr.create": 4 },
+      srCount: 0,
+      uploads: 0,
+      submits: 0
+    }],
+    [byName("serviceRequests.submit"), "502", {
+      outcome: "ServerError",
+      routes: { "sr.submit": 4, "sr.get": 3 },
+      srCount: 1,
+      uploads: 0,
+      submits: 0
+    }]
+  ]
+  for (const [endpoint, fault, want] of cells) {
+    it.scopedLive(`${endpoint.name} × ${fault} always → ${show(want)}`, () =>
+      runCell({ endpoint, spec: { route: endpoint.route, fault, retryAfter: 0 } }, want, 4))
+  }
+})
