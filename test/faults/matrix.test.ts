@@ -201,8 +201,13 @@ interface Expected {
   readonly submits: number
 }
 
-/** The server did not act, and the answer does not say so (unlike a 429): the call reconciles. */
-const unproven = new Set<Fault>(["500", "502", "503", "drop-before", "delay"])
+/** The server answered that it failed, without saying it did not act (unlike a 429): the call reconciles. */
+const unproven = new Set<Fault>(["500", "502", "503"])
+/** No answer: the request may still be on its way through the server, so finding nothing proves nothing. */
+const inDoubt = new Map<Fault, "TransportError" | "TimeoutError">([["drop-before", "TransportError"], [
+  "delay",
+  "TimeoutError"
+]])
 const rateLimited = new Set<Fault>(["429", "429-no-headers"])
 const garbled = new Set<Fault>(["malformed-json", "truncated-json"])
 
@@ -212,10 +217,11 @@ const garbled = new Set<Fault>(["malformed-json", "truncated-json"])
  * is an `UnexpectedResponseError` at once (not retryable: the pipeline's classification). The PUT
  * ignores its answer's body, so broken JSON is a success; a dropped answer after the photo was stored
  * re-sends it: a second stored version. create and submit: a 429 proves the server did not act, so
- * the call is re-sent without asking; any other transient fault is reconciled first (create: `find`,
- * submit: `get`) and re-sent only when the server did not act; after `drop-after` the reconciliation
- * finds the result and nothing is re-sent. Broken JSON after create / submit is an
- * `UnexpectedResponseError` although the server acted (an SR exists, the SR is submitted).
+ * the call is re-sent without asking; after a 5xx the call is reconciled first (create: `find`, submit:
+ * `get`) and re-sent only when the server did not act; after a dropped connection or a timeout the
+ * request may still be in flight, so finding nothing proves nothing: the check repeats on the retry
+ * schedule (3 times) and the call is never re-sent; after `drop-after` the check finds the result.
+ * Broken JSON in a 2xx after create / submit means the server acted: the check recovers the result.
  */
 const expected = (endpoint: Endpoint, fault: Fault): Expected => {
   const route = endpoint.route
@@ -241,15 +247,24 @@ const expected = (endpoint: Endpoint, fault: Fault): Expected => {
       const reconcile = endpoint.kind === "create" ? "sr.find" : "sr.get"
       const srCount = 1
       const submits = endpoint.kind === "submit" ? 1 : 0
-      if (garbled.has(fault)) {
-        return { outcome: "UnexpectedResponseError", routes: { [route]: 1 }, srCount, uploads: 0, submits }
-      }
+      // The server acted; the check finds it (create: `find`, then `get` of the SR found).
+      const found = endpoint.kind === "create" ? { "sr.find": 1, "sr.get": 1 } : { [reconcile]: 1 }
+      if (garbled.has(fault)) return { outcome: "ok", routes: { [route]: 1, ...found }, srCount, uploads: 0, submits }
       if (rateLimited.has(fault)) return { outcome: "ok", routes: { [route]: 2 }, srCount, uploads: 0, submits }
       if (unproven.has(fault)) {
         return { outcome: "ok", routes: { [route]: 2, [reconcile]: 1 }, srCount, uploads: 0, submits }
       }
-      // drop-after: the server acted; reconciliation finds it (create: `find`, then `get` of the SR found).
-      const found = endpoint.kind === "create" ? { "sr.find": 1, "sr.get": 1 } : { [reconcile]: 1 }
+      const doubt = inDoubt.get(fault)
+      if (doubt !== undefined) {
+        // The server never acted (the simulator drops the request, or its handler is interrupted).
+        return {
+          outcome: doubt,
+          routes: { [route]: 1, [reconcile]: 3 },
+          srCount: endpoint.kind === "create" ? 0 : 1,
+          uploads: 0,
+          submits: 0
+        }
+      }
       return { outcome: "ok", routes: { [route]: 1, ...found }, srCount, uploads: 0, submits }
     }
   }

@@ -158,8 +158,12 @@ export const apply = (policy: Policy, safety: Safety) => {
       const wait = retryAfter(error)
       return wait !== undefined && Duration.greaterThan(wait, delay) ? wait : delay
     }),
-    Schedule.tapOutput(([, error]) =>
-      Effect.logDebug("Legitmark: retrying").pipe(Effect.annotateLogs({ error: error._tag, reason: error.message }))
+    Schedule.intersect(Schedule.count),
+    Schedule.tapOutput(([[, error], retries]) =>
+      Effect.zipRight(
+        Effect.annotateCurrentSpan("legitmark.retries", retries + 1),
+        Effect.logDebug(`Legitmark: retrying after ${error._tag}: ${error.message}`)
+      )
     )
   )
   return <A, E extends LegitmarkError, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

@@ -146,6 +146,32 @@ describe("create and submit are never blindly re-sent", () => {
       expect(yield* calls).toEqual([create, find, create])
     }).pipe(Effect.provide(withMock([serverError, notFound, created]))))
 
+  it.effect.each(
+    [
+      ["a reset connection", { reset: true } as const],
+      ["a timeout", { hang: true } as const]
+    ] as const
+  )(
+    "after %s, finding nothing proves nothing: it keeps checking and is never re-sent",
+    ([label, answer]) =>
+      Effect.gen(function*() {
+        const result = yield* run((yield* LegitmarkClient).serviceRequests.create(createBody))
+        expect(result._tag).toBe("Left")
+        const all = yield* calls
+        expect(all.filter((c) => c === create)).toHaveLength(1)
+        // 3 retries of the check, on the policy's schedule, in case the server acts late.
+        expect(all.filter((c) => c === find)).toHaveLength(3)
+        expect(label).toBeDefined()
+      }).pipe(Effect.provide(withMock((_, n) => (n === 0 ? answer : notFound))))
+  )
+
+  it.effect("a 2xx whose body cannot be read means the server acted: the check recovers the SR", () =>
+    Effect.gen(function*() {
+      const result = yield* run((yield* LegitmarkClient).serviceRequests.create(createBody))
+      expect(result._tag).toBe("Right")
+      expect(yield* calls).toEqual([create, find, "GET /api/v2/sr/a1b2c3d4-e5f6-7890-abcd-ef1234567890"])
+    }).pipe(Effect.provide(withMock([{ status: 200, body: "{\"sr\": {\"uuid\"" }, created]))))
+
   it.effect("an SR under the reference id that this key cannot read proves nothing: nothing is re-sent", () =>
     Effect.gen(function*() {
       const result = yield* run((yield* LegitmarkClient).serviceRequests.create(createBody))

@@ -297,6 +297,23 @@ const errorFromResponse = <T extends ExpectedTag>(
   return unexpected()
 }
 
+// Redirects are never followed, so an answer can only come from a configured host (fetch follows them
+// unless told not to; undici and node:http never do).
+const noRedirects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(
+    Effect.serviceOption(FetchHttpClient.RequestInit),
+    (init) =>
+      Effect.provideService(self, FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
+  )
+
+// A 2xx whose body could not be read: the server acted, only its answer was lost.
+const isUnreadableSuccess = (error: Errors.LegitmarkError) =>
+  error._tag === "UnexpectedResponseError" && error.status !== undefined && error.status < 300
+
+// The request may have reached the server and still be on its way through it.
+const isInDoubt = (error: Errors.LegitmarkError) =>
+  error._tag === "TimeoutError" || (error._tag === "TransportError" && error.connected)
+
 export const make = (options: PipelineOptions): Pipeline => {
   const { httpClient, rateLimitKey, rateLimiter, timeout } = options
 
@@ -307,14 +324,8 @@ export const make = (options: PipelineOptions): Pipeline => {
     // The budget is the API key's: a request sent without it (the public lookup, a presigned upload)
     // neither waits for the limiter nor teaches it.
     const limited = request.headers["authorization"] !== undefined
-    return Effect.serviceOption(FetchHttpClient.RequestInit).pipe(
-      Effect.zipLeft(limited ? rateLimiter.acquire(rateLimitKey) : Effect.void),
-      // Redirects are never followed, so an answer can only come from a configured host.
-      Effect.flatMap((init) =>
-        httpClient.execute(request).pipe(
-          Effect.provideService(FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
-        )
-      ),
+    return (limited ? rateLimiter.acquire(rateLimitKey) : Effect.void).pipe(
+      Effect.zipRight(noRedirects(httpClient.execute(request))),
       Effect.flatMap((response) => Effect.map(response.text, (text) => [response, text] as const)),
       Effect.mapError((error) => transportError(error, request, operation.expected)),
       Effect.timeoutFail({
@@ -363,9 +374,11 @@ export const make = (options: PipelineOptions): Pipeline => {
             Effect.mapError(operation.decode(json), (e) => unexpected(ParseResult.TreeFormatter.formatErrorSync(e)))
         })
       }),
-      Effect.tap(() => Effect.logDebug("Legitmark: answered")),
-      Effect.tapError((error) => Effect.logDebug("Legitmark: failed").pipe(Effect.annotateLogs("error", error._tag))),
-      Effect.annotateLogs({ method: request.method, url: safeUrl(request.url) })
+      Effect.tapBoth({
+        onSuccess: () => Effect.logDebug(`Legitmark: ${request.method} ${safeUrl(request.url)} answered`),
+        onFailure: (error) =>
+          Effect.logDebug(`Legitmark: ${request.method} ${safeUrl(request.url)} failed: ${error._tag}`)
+      })
     )
   }
 
@@ -383,23 +396,43 @@ export const make = (options: PipelineOptions): Pipeline => {
     return built
   }
 
-  // Before re-sending a call that may have been acted on, ask the server what became of it. When it
-  // cannot be told, the call is not re-sent: the next attempt asks again.
+  // Before re-sending a call that may have been acted on, ask the server what became of it:
+  // - after an answer (a 5xx), the call is done on the server's side: if the check finds nothing, the
+  //   server did not act, and the call is sent again;
+  // - after a timeout or a connection lost mid-call, the request may still be on its way: finding
+  //   nothing proves nothing, so the call is never sent again; the check is repeated on the policy's
+  //   schedule, in case the server acts late, and the original failure stands if it never does;
+  // - a 2xx whose body could not be read means the server acted: the check recovers the result.
+  // When the check itself fails, nothing is sent and the next attempt asks again.
   const reconciledAttempts = <A, T extends ExpectedTag>(
     operation: Operation<A, T>,
     reconcile: Effect.Effect<Option.Option<A>, unknown>,
     policy: RetryPolicy.Policy
   ) =>
     Effect.flatMap(Ref.make<Option.Option<ExpectedError<T> | Errors.CommonError>>(Option.none()), (failed) => {
-      const send = Effect.tapError(attempt(operation), (error) => Ref.set(failed, Option.some(error)))
+      const recover = <E>(error: E) =>
+        Effect.matchEffect(reconcile, {
+          onFailure: () => Effect.fail(error),
+          onSuccess: Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(error) })
+        })
+      const send = attempt(operation).pipe(
+        Effect.tapError((error) => Ref.set(failed, Option.some(error))),
+        Effect.catchIf((error) => isUnreadableSuccess(error), recover)
+      )
       const once = Effect.flatMap(Ref.getAndSet(failed, Option.none()), (previous) => {
         if (Option.isNone(previous) || Errors.provesNotActed(previous.value)) return send
         const original = previous.value
+        const inDoubt = isInDoubt(original)
+        const keep = Effect.zipRight(Ref.set(failed, previous), Effect.fail(original))
         return Effect.matchEffect(reconcile, {
-          onFailure: () => Effect.zipRight(Ref.set(failed, previous), Effect.fail(original)),
+          onFailure: () => keep,
           onSuccess: (found) =>
-            Effect.logDebug(`Legitmark: the server ${Option.isSome(found) ? "did" : "did not"} act on the failed call`)
-              .pipe(Effect.zipRight(Option.match(found, { onSome: Effect.succeed, onNone: () => send })))
+            Effect.logDebug(
+              `Legitmark: the server ${Option.isSome(found) ? "did" : "did not yet"} act on the failed call`
+            )
+              .pipe(
+                Effect.zipRight(Option.match(found, { onSome: Effect.succeed, onNone: () => inDoubt ? keep : send }))
+              )
         })
       })
       return RetryPolicy.apply(policy, "reconciled")(once)
@@ -419,6 +452,8 @@ export const make = (options: PipelineOptions): Pipeline => {
         }),
         Effect.withSpan(operation.span, {
           kind: "client",
+          // A stack trace per call costs more than the call's own work; the span name says where it is.
+          captureStackTrace: false,
           attributes: { "http.request.method": operation.request.method, ...operation.attributes }
         })
       )

@@ -28,6 +28,8 @@ export type Answer =
   | { readonly status: number; readonly body?: unknown; readonly headers?: Record<string, string> }
   | { readonly refused: true }
   | { readonly reset: true }
+  /** Never answers: the client's timeout decides. */
+  | { readonly hang: true }
 
 export class Recorder extends Context.Tag("test/Recorder")<Recorder, Ref.Ref<ReadonlyArray<Recorded>>>() {}
 
@@ -98,6 +100,7 @@ export const layerEffect = (answerFor: (request: Recorded, n: number) => Effect.
         const answer = yield* answerFor(seen, n)
         if ("refused" in answer) return yield* connectionError(request, "ECONNREFUSED")
         if ("reset" in answer) return yield* connectionError(request, "ECONNRESET")
+        if ("hang" in answer) return yield* Effect.never
         const body = typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body ?? null)
         return HttpClientResponse.fromWeb(
           request,
