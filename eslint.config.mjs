@@ -2,7 +2,7 @@ import effect from "@effect/eslint-plugin"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "**/.tsbuildinfo/**"] },
+  { ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "**/.tsbuildinfo/**", "packages/*/docs/**"] },
   ...tseslint.configs.recommended,
   ...effect.configs.dprint,
   {
