@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { parseArgs } from "node:util"
@@ -16,7 +17,7 @@ import * as Simulator from "./Simulator.js"
 const usage = `Usage: legitmark-simulator [options]
   --port N                 port (default 0: a free port)
   --host HOST              interface (default 127.0.0.1)
-  --api-key KEY            accepted Bearer key (repeatable; default: any)
+  --api-key KEY            accepted Bearer key (repeatable; without one, every key is accepted)
   --rate-limit N/SECONDS   per-key fixed window (default 1000/60)
   --speed X                simulated time per real time (default 1)
   --manual-clock           time moves only via POST /__control/advance
@@ -26,7 +27,7 @@ const usage = `Usage: legitmark-simulator [options]
   --help`
 
 const fail = (message: string): never => {
-  console.error(`${message}\n\n${usage}`)
+  process.stderr.write(`${message}\n\n${usage}\n`)
   process.exit(2)
 }
 
@@ -52,7 +53,7 @@ const { values } = parseArgs({
 })
 
 if (values.help === true) {
-  console.log(usage)
+  process.stdout.write(`${usage}\n`)
   process.exit(0)
 }
 
@@ -79,10 +80,10 @@ const options: Simulator.Options = {
 
 const announce = Layer.effectDiscard(
   Effect.flatMap(Simulator.Simulator, (sim) =>
-    Effect.sync(() => {
-      console.log(`legitmark-simulator listening on ${sim.baseUrl}`)
-      console.log(`  LEGITMARK_BASE_URL=${sim.baseUrl} LEGITMARK_ASSET_URL=${sim.assetUrl}`)
-    }))
+    Console.log(
+      `legitmark-simulator listening on ${sim.baseUrl}\n` +
+        `  LEGITMARK_BASE_URL=${sim.baseUrl} LEGITMARK_ASSET_URL=${sim.assetUrl}`
+    ))
 )
 
 Layer.launch(announce.pipe(Layer.provide(Simulator.layer(options)))).pipe(NodeRuntime.runMain)
