@@ -39,10 +39,10 @@ export interface Operation<A, T extends ExpectedTag> {
   /** GETs, the upload intent and PUT are; create and submit are not. */
   readonly idempotent: boolean
   /**
-   * For a call that is not idempotent: finds out, before it is sent again after a failure that does
-   * not prove the server did not act, whether the server did act. `Some` is the call's result as the
-   * server has it (nothing is re-sent); `None` proves it did not act (the call is re-sent); a failure
-   * means it cannot be told, and the original failure stands.
+   * For a call that is not idempotent: asks the server, after a failure that does not prove it did not
+   * act, whether it did. `Some` is the call's result as the server has it (nothing is re-sent); `None`
+   * means it has not acted (the call is re-sent only if the failure was an answer, not a timeout or a
+   * lost connection); a failure means it cannot be told, and the original failure stands.
    */
   readonly reconcile?: Effect.Effect<Option.Option<A>, unknown>
   readonly attributes?: Record<string, unknown>
@@ -104,26 +104,26 @@ const callOf = (request: HttpClientRequest.HttpClientRequest, response?: HttpCli
   }
 }
 
-// Node reports why a connection failed in a `code` somewhere down the cause chain.
-const errorCode = (cause: unknown): string | undefined => {
+// The first link of an error's `cause` chain (a few deep) that `pick` recognises.
+const inCauses = <A>(cause: unknown, pick: (link: object) => A | undefined): A | undefined => {
   for (let current = cause, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
-    if ("code" in current && typeof current.code === "string") return current.code
+    const found = pick(current)
+    if (found !== undefined) return found
     current = "cause" in current ? current.cause : undefined
   }
   return undefined
 }
+
+// Node reports why a connection failed in a `code` somewhere down the cause chain.
+const errorCode = (cause: unknown): string | undefined =>
+  inCauses(cause, (link) => ("code" in link && typeof link.code === "string" ? link.code : undefined))
 
 // Failures that prove the request never reached a server.
 const notConnectedCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
 
 // A request body stream (a photo) that failed to read surfaces as the cause of a transport error.
-const bodyError = (cause: unknown): Errors.InvalidRequestError | undefined => {
-  for (let current = cause, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
-    if (current instanceof Errors.InvalidRequestError) return current
-    current = "cause" in current ? current.cause : undefined
-  }
-  return undefined
-}
+const bodyError = (cause: unknown): Errors.InvalidRequestError | undefined =>
+  inCauses(cause, (link) => (link instanceof Errors.InvalidRequestError ? link : undefined))
 
 const transportError = <T extends ExpectedTag>(
   error: HttpClientError.HttpClientError,
