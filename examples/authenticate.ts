@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { fileURLToPath } from "node:url"
 import { ClientLayer } from "./support/ClientLayer.js"
+import { chooseItem } from "./support/SampleItem.js"
 
 const photoPath = (name: string) => fileURLToPath(new URL(`./photos/${name}.png`, import.meta.url))
 
@@ -24,10 +25,7 @@ const bar = (p: AuthenticateProgress) => {
 
 const program = Effect.gen(function*() {
   const legitmark = yield* Legitmark
-  const tree = yield* legitmark.client.taxonomy.tree()
-  const category = tree.find((c) => c.name === "Footwear") ?? tree[0]
-  const type = category?.types?.find((t) => t.name === "Sneakers") ?? category?.types?.[0]
-  if (category === undefined || type === undefined) return yield* Effect.dieMessage("empty taxonomy")
+  const { category, type } = yield* chooseItem
 
   // Which sides this item needs, from a draft opened for it; authenticate resumes that draft.
   const referenceId = `AUTH-EXAMPLE-${Date.now()}`

@@ -19,6 +19,7 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { fileURLToPath } from "node:url"
 import { ClientLayer } from "./support/ClientLayer.js"
+import { chooseItem } from "./support/SampleItem.js"
 
 const samplePhotos = ["outer-sides.png", "top.png", "size-tag.png", "sole.png", "box-label.png"]
 
@@ -28,19 +29,6 @@ const samplePhotoFor = (sideName: string, index: number): string => {
   const match = samplePhotos.find((file) => file.replace(".png", "").split("-").some((w) => words.includes(w)))
   return fileURLToPath(new URL(`./photos/${match ?? samplePhotos[index % samplePhotos.length]}`, import.meta.url))
 }
-
-// The item: Footwear → Sneakers when the server has them, else the first category that has a type.
-const chooseItem = Effect.gen(function*() {
-  const client = yield* LegitmarkClient
-  const tree = yield* client.taxonomy.tree()
-  const byName = (name: string) => (node: { readonly name: string }) => node.name.toLowerCase() === name
-  const category = tree.find(byName("footwear")) ?? tree.find((c) => (c.types?.length ?? 0) > 0)
-  const type = category?.types?.find(byName("sneakers")) ?? category?.types?.[0]
-  if (category === undefined || type === undefined) {
-    return yield* Effect.dieMessage("The server's taxonomy has no category with a type")
-  }
-  return { category, type }
-})
 
 const program = Effect.gen(function*() {
   const client = yield* LegitmarkClient

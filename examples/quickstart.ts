@@ -8,14 +8,13 @@ import { NodeRuntime } from "@effect/platform-node"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { ClientLayer } from "./support/ClientLayer.js"
+import { chooseItem } from "./support/SampleItem.js"
 
 const program = Effect.gen(function*() {
   const client = yield* LegitmarkClient
 
-  // Category and type come from the taxonomy; here, the first type of the first category.
-  const [category] = yield* client.taxonomy.tree()
-  const type = category?.types?.[0]
-  if (category === undefined || type === undefined) return yield* Effect.dieMessage("empty taxonomy")
+  // Category and type come from the server's taxonomy (support/SampleItem.ts).
+  const { category, type } = yield* chooseItem
 
   const sr = yield* client.serviceRequests.create({
     reference_id: `QUICKSTART-${Date.now()}`,

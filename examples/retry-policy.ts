@@ -12,6 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { ClientLayer, LocalSimulator } from "./support/ClientLayer.js"
+import { chooseItem } from "./support/SampleItem.js"
 
 // Every 200 ms, at most 5 times, logging each retry; `Retry-After` is still honoured on top.
 const Patient = RetryPolicy.fromSchedule(
@@ -25,9 +26,7 @@ const Patient = RetryPolicy.fromSchedule(
 
 const program = Effect.gen(function*() {
   const client = yield* LegitmarkClient
-  const [category] = yield* client.taxonomy.tree()
-  const type = category?.types?.[0]
-  if (category === undefined || type === undefined) return yield* Effect.dieMessage("empty taxonomy")
+  const { category, type } = yield* chooseItem
   const sr = yield* client.serviceRequests.create({
     reference_id: `RETRY-${Date.now()}`,
     item: { category: category.uuid, type: type.uuid }

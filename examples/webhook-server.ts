@@ -16,6 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { createServer } from "node:http"
 import { fileURLToPath } from "node:url"
+import { chooseItem } from "./support/SampleItem.js"
 
 const samplePhoto = fileURLToPath(new URL("./photos/top.png", import.meta.url))
 
@@ -47,9 +48,7 @@ const program = Effect.gen(function*() {
   }).pipe(Layer.provide(NodeHttpClient.layerUndici))
   yield* Effect.gen(function*() {
     const legitmark = yield* Legitmark
-    const [category] = yield* legitmark.client.taxonomy.tree()
-    const type = category?.types?.[0]
-    if (category === undefined || type === undefined) return yield* Effect.dieMessage("empty taxonomy")
+    const { category, type } = yield* chooseItem
     const referenceId = `WEBHOOK-${Date.now()}`
     const draft = yield* legitmark.client.serviceRequests.create({
       reference_id: referenceId,

@@ -36,18 +36,8 @@ const delayMs = 10_000
 
 type Fault = Faults.Kind
 
-const faults: ReadonlyArray<Fault> = [
-  "500",
-  "502",
-  "503",
-  "429",
-  "429-no-headers",
-  "drop-before",
-  "drop-after",
-  "delay",
-  "malformed-json",
-  "truncated-json"
-]
+// Every fault the simulator can inject.
+const faults: ReadonlyArray<Fault> = Faults.Kind.literals
 
 /**
  * How an endpoint may be retried: a GET (or the intent), the presigned PUT (idempotent, answers no

@@ -68,10 +68,21 @@ export const pageFields = {
 
 const activeOnlyField = { activeOnly: Schema.optional(Schema.Boolean) }
 
+const uuidValidators = new Map<string, ReturnType<typeof validate<string, string>>>()
+
 /**
+ * A UUID in a path, named `what` in the error message. One validator per name, built once.
+ *
  * @since 0.1.0
  */
-export const uuid = (what: string) => validate(Uuid, what)
+export const uuid = (what: string) => {
+  let validator = uuidValidators.get(what)
+  if (validator === undefined) {
+    validator = validate(Uuid, what)
+    uuidValidators.set(what, validator)
+  }
+  return validator
+}
 
 /**
  * @since 0.1.0

@@ -439,21 +439,6 @@ export const defaultTaxonomy: LegitmarkTest.Catalog = {
   ]
 }
 
-// --- input validation, with the real client's semantics ---------------------------------------------
-
-// The real client's input checks, so the double refuses exactly what the client refuses.
-const validateSrUuid = Validation.srUuid
-const validateCreate = Validation.createServiceRequest
-const validateIdentifier = Validation.identifier
-const validateIntent = Validation.intent
-const validateCall = Validation.callOptions
-const validateTree = Validation.treeOptions
-const validatePage = Validation.pageOptions
-const validateCategoryPage = Validation.categoryPageOptions
-const validateModelPage = Validation.modelPageOptions
-const validateTypeBrands = Validation.typeBrandsOptions
-const validateUuidOf = Validation.uuid
-
 // --- the store ---------------------------------------------------------------------------------------
 
 interface StoredMedia {
@@ -1025,7 +1010,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
           "serviceRequests.create",
           [input],
           Effect.gen(function*() {
-            const body = yield* validateCreate(input)
+            const body = yield* Validation.createServiceRequest(input)
             const item = yield* checkItem(body)
             const n = yield* nextId
             const now = yield* Clock.currentTimeMillis
@@ -1054,7 +1039,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
           [uuid, include],
           Effect.gen(function*() {
             const path = `/api/v2/sr/${uuid}`
-            const sr = yield* loadSr(yield* validateSrUuid(uuid), "GET", path)
+            const sr = yield* loadSr(yield* Validation.srUuid(uuid), "GET", path)
             const answer = renderServiceRequest(index, sr, include)
             // The caller sees every state at least once: answer first, then move on.
             if (autoAdvance) {
@@ -1075,7 +1060,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
           "serviceRequests.submit",
           [uuid],
           Effect.gen(function*() {
-            const sr = yield* validateSrUuid(uuid)
+            const sr = yield* Validation.srUuid(uuid)
             const path = `/api/v2/sr/${sr}/submit`
             return yield* modifySr(sr, "POST", path, (
               current,
@@ -1128,7 +1113,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
           "serviceRequests.sideGroups",
           [uuid, options],
           Effect.gen(function*() {
-            const sr = yield* loadSr(yield* validateSrUuid(uuid), "GET", `/api/v2/sr/${uuid}/side-groups`)
+            const sr = yield* loadSr(yield* Validation.srUuid(uuid), "GET", `/api/v2/sr/${uuid}/side-groups`)
             const { optional, required } = renderSides(index, sr)
             const all = [...required, ...optional].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))
             return [...new Set(all.map((s) => s.side_group_id ?? ""))].flatMap((id) => {
@@ -1151,7 +1136,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
           "serviceRequests.progress",
           [uuid],
           Effect.gen(function*() {
-            const sr = yield* loadSr(yield* validateSrUuid(uuid), "GET", `/api/side-groups/progress?sr_id=${uuid}`)
+            const sr = yield* loadSr(yield* Validation.srUuid(uuid), "GET", `/api/side-groups/progress?sr_id=${uuid}`)
             const { optional, required } = index.requirements(sr.category, sr.type)
             const live = liveSides(sr)
             const currentRequired = required.filter((s) => live.has(s.uuid)).length
@@ -1174,7 +1159,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
           "serviceRequests.find",
           [identifier],
           Effect.gen(function*() {
-            const id = (yield* validateIdentifier(identifier)).trim()
+            const id = (yield* Validation.identifier(identifier)).trim()
             const s = yield* SynchronizedRef.get(store)
             const byUuid = HashMap.get(s.srs, id.toLowerCase())
             const sr = Option.isSome(byUuid) ? byUuid.value : [...HashMap.values(s.srs)]
@@ -1195,7 +1180,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
         "media.intent",
         [sr, side, extension],
         Effect.gen(function*() {
-          const input = yield* validateIntent({ sr, side, extension: extension.toLowerCase() })
+          const input = yield* Validation.intent({ sr, side, extension: extension.toLowerCase() })
           const path = `/intent?sr=${input.sr}&side=${input.side}.${input.extension}`
           const stored = yield* loadSr(input.sr, "GET", path)
           const { optional, required } = index.requirements(stored.category, stored.type)
@@ -1321,8 +1306,8 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
         method,
         [uuid, options],
         Effect.gen(function*() {
-          const id = yield* validateUuidOf(`${what.toLowerCase()}_uuid`)(uuid)
-          yield* validateCall(options)
+          const id = yield* Validation.uuid(`${what.toLowerCase()}_uuid`)(uuid)
+          yield* Validation.callOptions(options)
           const found = find(id.toLowerCase())
           if (found === undefined) return yield* notFound(what, "GET", `${path}/${id}`)
           return found
@@ -1333,7 +1318,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
       call(
         "taxonomy.categories",
         [options],
-        Effect.map(validateCategoryPage(options), (query) =>
+        Effect.map(Validation.categoryPageOptions(options), (query) =>
           paginate(
             index.catalog.categories.filter((c) => !query.activeOnly || c.active).map((c) =>
               renderCategory(index, c, false)
@@ -1345,21 +1330,21 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
       call(
         "taxonomy.types",
         [options],
-        Effect.map(validatePage(options), (query) =>
+        Effect.map(Validation.pageOptions(options), (query) =>
           paginate(index.catalog.types.map((t) => renderType(index, t, false)), query))
       )
     const brandsPage = (options: LegitmarkClient.PageOptions) =>
       call(
         "taxonomy.brands",
         [options],
-        Effect.map(validatePage(options), (query) =>
+        Effect.map(Validation.pageOptions(options), (query) =>
           paginate(index.catalog.brands.map((b) => renderBrand(index, b)), query))
       )
     const modelsPage = (options: LegitmarkClient.PageOptions & LegitmarkClient.ModelFilter) =>
       call(
         "taxonomy.models",
         [options],
-        Effect.map(validateModelPage(options), (query) =>
+        Effect.map(Validation.modelPageOptions(options), (query) =>
           paginate(
             index.catalog.models.filter((m) =>
               (query.brandUuid === undefined || m.brand === query.brandUuid.toLowerCase()) &&
@@ -1374,7 +1359,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
       call(
         "taxonomy.sides",
         [options],
-        Effect.map(validatePage(options), (query) =>
+        Effect.map(Validation.pageOptions(options), (query) =>
           paginate(index.catalog.sides.map((s) => sideDefinition(index, s)), query))
       )
 
@@ -1383,7 +1368,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
         call(
           "taxonomy.tree",
           [options],
-          Effect.map(validateTree(options), (query) =>
+          Effect.map(Validation.treeOptions(options), (query) =>
             index.catalog.categories.filter((c) =>
               !query.activeOnly || c.active
             ).map((c) => renderCategory(index, c, true)))
@@ -1419,8 +1404,8 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
           "taxonomy.typeBrands",
           [uuid, options],
           Effect.gen(function*() {
-            const id = yield* validateUuidOf("type_uuid")(uuid)
-            const query = yield* validateTypeBrands(options)
+            const id = yield* Validation.uuid("type_uuid")(uuid)
+            const query = yield* Validation.typeBrandsOptions(options)
             const type = index.types.get(id.toLowerCase())
             if (type === undefined) return yield* notFound("Type", "GET", `/api/v2/types/${id}/brands`)
             return type.brands.flatMap((b) => {
@@ -1440,7 +1425,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
           "taxonomy.services",
           [options],
           Effect.as(
-            validateCall(options),
+            Validation.callOptions(options),
             index.catalog.services.map((s) =>
               new Taxonomy.Service({ uuid: s.uuid, name: s.name, description: s.description, active: s.active })
             )
@@ -1463,7 +1448,7 @@ export const make = (options: LegitmarkTest.Options = {}): Effect.Effect<Legitma
           "taxonomy.reasons",
           [options],
           Effect.as(
-            validateCall(options),
+            Validation.callOptions(options),
             index.catalog.reasons.map((r) =>
               new Taxonomy.Reason({ uuid: r.uuid, code: r.code, name: r.name, description: r.message, active: true })
             )

@@ -10,7 +10,6 @@ import * as Validation from "../Validation.js"
 import type { Pipeline } from "./pipeline.js"
 import { safeUrl } from "./pipeline.js"
 
-const validateIntent = Validation.intent
 const decodeIntent = Schema.decodeUnknown(Media.IntentResponse)
 
 // A presigned URL may point at any storage host, but must be https (or loopback) like the API hosts.
@@ -28,7 +27,7 @@ const validateUploadUrl = (url: string) => {
 
 export const make = (pipeline: Pipeline): LegitmarkClient.Media => {
   const intent: LegitmarkClient.Media["intent"] = (sr, side, extension) =>
-    Effect.flatMap(validateIntent({ sr, side, extension: extension.toLowerCase() }), (input) =>
+    Effect.flatMap(Validation.intent({ sr, side, extension: extension.toLowerCase() }), (input) =>
       pipeline.execute({
         span: "Legitmark.media.intent",
         request: pipeline.request("GET", "/intent", {

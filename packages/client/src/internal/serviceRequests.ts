@@ -9,8 +9,6 @@ import type { LegitmarkClient } from "../LegitmarkClient.js"
 import * as Validation from "../Validation.js"
 import type { Pipeline } from "./pipeline.js"
 
-const validateSrUuid = Validation.srUuid
-const validateCreate = Validation.createServiceRequest
 const encodeCreate = Schema.encodeSync(SR.CreateServiceRequest)
 const decodeCreate = Schema.decodeUnknown(SR.CreateResponse)
 const decodeGet = Schema.decodeUnknown(SR.GetResponse)
@@ -18,7 +16,6 @@ const decodeSubmit = Schema.decodeUnknown(SR.SubmitResponse)
 const decodeSideGroups = Schema.decodeUnknown(Side.SideGroupsResponse)
 const decodeProgress = Schema.decodeUnknown(Progress.ProgressResponse)
 const decodeFind = Schema.decodeUnknown(SR.FindResponse)
-const validateIdentifier = Validation.identifier
 
 // Where an SR can be submitted from: a draft, or photos QC rejected and since replaced.
 const isSubmittable = (sr: SR.ServiceRequest) =>
@@ -40,7 +37,7 @@ const queryOf = (include: LegitmarkClient.GetOptions): Record<string, string> =>
 
 export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => {
   const get: LegitmarkClient.ServiceRequests["get"] = (uuid, include = {}) =>
-    Effect.flatMap(validateSrUuid(uuid), (sr) =>
+    Effect.flatMap(Validation.srUuid(uuid), (sr) =>
       pipeline.execute({
         span: "Legitmark.serviceRequests.get",
         request: pipeline.request("GET", `/api/v2/sr/${sr}`, { urlParams: queryOf(include) }),
@@ -51,7 +48,7 @@ export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => {
       }))
 
   const find: LegitmarkClient.ServiceRequests["find"] = (identifier) =>
-    Effect.flatMap(validateIdentifier(identifier), (id) =>
+    Effect.flatMap(Validation.identifier(identifier), (id) =>
       pipeline.execute({
         span: "Legitmark.serviceRequests.find",
         // Free text (it may hold spaces or slashes): one encoded path segment. The lookup is public.
@@ -62,7 +59,7 @@ export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => {
       }))
 
   const create: LegitmarkClient.ServiceRequests["create"] = (input) =>
-    Effect.flatMap(validateCreate(input), (body) =>
+    Effect.flatMap(Validation.createServiceRequest(input), (body) =>
       pipeline.execute({
         span: "Legitmark.serviceRequests.create",
         request: pipeline.request("POST", "/api/v2/sr").pipe(
@@ -84,7 +81,7 @@ export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => {
       }))
 
   const submit: LegitmarkClient.ServiceRequests["submit"] = (uuid) =>
-    Effect.flatMap(validateSrUuid(uuid), (sr) =>
+    Effect.flatMap(Validation.srUuid(uuid), (sr) =>
       pipeline.execute({
         span: "Legitmark.serviceRequests.submit",
         request: pipeline.request("POST", `/api/v2/sr/${sr}/submit`),
@@ -101,7 +98,7 @@ export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => {
       }))
 
   const sideGroups: LegitmarkClient.ServiceRequests["sideGroups"] = (uuid, options = {}) =>
-    Effect.flatMap(Effect.zip(validateSrUuid(uuid), Validation.callOptions(options)), ([sr]) =>
+    Effect.flatMap(Effect.zip(Validation.srUuid(uuid), Validation.callOptions(options)), ([sr]) =>
       pipeline.execute({
         span: "Legitmark.serviceRequests.sideGroups",
         request: pipeline.request("GET", `/api/v2/sr/${sr}/side-groups`, { acceptLanguage: options.acceptLanguage }),
@@ -112,7 +109,7 @@ export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => {
       }))
 
   const progress: LegitmarkClient.ServiceRequests["progress"] = (uuid) =>
-    Effect.flatMap(validateSrUuid(uuid), (sr) =>
+    Effect.flatMap(Validation.srUuid(uuid), (sr) =>
       pipeline.execute({
         span: "Legitmark.serviceRequests.progress",
         request: pipeline.request("GET", "/api/side-groups/progress", { urlParams: { sr_id: sr } }),

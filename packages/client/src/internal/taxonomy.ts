@@ -12,17 +12,6 @@ import * as Validation from "../Validation.js"
 import * as Pagination from "./pagination.js"
 import type { ExpectedTag, Pipeline } from "./pipeline.js"
 
-const validateCall = Validation.callOptions
-const validateTree = Validation.treeOptions
-const validatePage = Validation.pageOptions
-const validateCategoryPage = Validation.categoryPageOptions
-const validateModelPage = Validation.modelPageOptions
-const validateTypeBrands = Validation.typeBrandsOptions
-const validateCategoryUuid = Validation.uuid("category_uuid")
-const validateTypeUuid = Validation.uuid("type_uuid")
-const validateServiceUuid = Validation.uuid("service_uuid")
-const validateSideUuid = Validation.uuid("side_uuid")
-
 const decodeTree = Schema.decodeUnknown(Taxonomy.TreeResponse)
 const decodeCategories = Schema.decodeUnknown(Taxonomy.CategoryListResponse)
 const decodeCategory = Schema.decodeUnknown(Taxonomy.CategoryResponse)
@@ -120,7 +109,7 @@ export const make = (pipeline: Pipeline): LegitmarkClient.Taxonomy => {
   ) =>
   (uuid: string, options: LegitmarkClient.CallOptions = {}) =>
     Effect.flatMap(
-      Effect.all([validateUuid(uuid), validateCall(options)]),
+      Effect.all([validateUuid(uuid), Validation.callOptions(options)]),
       ([id, call]) => get(method, path(id), call, decode, ["NotFoundError"], { [`legitmark.${attribute}`]: id })
     )
 
@@ -154,37 +143,37 @@ export const make = (pipeline: Pipeline): LegitmarkClient.Taxonomy => {
   return {
     tree: (options = {}) =>
       Effect.flatMap(
-        validateTree(options),
+        Validation.treeOptions(options),
         (query) => get("tree", "/api/v2/categories/tree", query, (u) => Effect.map(decodeTree(u), items), [])
       ),
-    categories: (options = {}) => Effect.flatMap(validateCategoryPage(options), categories),
-    streamCategories: (options = {}) => streamOf(validateCategoryPage(options), categories),
+    categories: (options = {}) => Effect.flatMap(Validation.categoryPageOptions(options), categories),
+    streamCategories: (options = {}) => streamOf(Validation.categoryPageOptions(options), categories),
     category: lookup(
       "category",
-      validateCategoryUuid,
+      Validation.uuid("category_uuid"),
       "category_uuid",
       (uuid) => `/api/v2/categories/${uuid}`,
       (u) => Effect.map(decodeCategory(u), (r) => r.data)
     ),
     categoryTypes: lookup(
       "categoryTypes",
-      validateCategoryUuid,
+      Validation.uuid("category_uuid"),
       "category_uuid",
       (uuid) => `/api/v2/categories/${uuid}/types`,
       (u) => Effect.map(decodeTypes(u), items)
     ),
-    types: (options = {}) => Effect.flatMap(validatePage(options), types),
-    streamTypes: (options = {}) => streamOf(validatePage(options), types),
+    types: (options = {}) => Effect.flatMap(Validation.pageOptions(options), types),
+    streamTypes: (options = {}) => streamOf(Validation.pageOptions(options), types),
     type: lookup(
       "type",
-      validateTypeUuid,
+      Validation.uuid("type_uuid"),
       "type_uuid",
       (uuid) => `/api/v2/types/${uuid}`,
       (u) => Effect.map(decodeType(u), (r) => r.data)
     ),
     typeBrands: (uuid, options = {}) =>
       Effect.flatMap(
-        Effect.all([validateTypeUuid(uuid), validateTypeBrands(options)]),
+        Effect.all([Validation.uuid("type_uuid")(uuid), Validation.typeBrandsOptions(options)]),
         ([id, query]) =>
           get(
             "typeBrands",
@@ -195,35 +184,38 @@ export const make = (pipeline: Pipeline): LegitmarkClient.Taxonomy => {
             { "legitmark.type_uuid": id }
           )
       ),
-    brands: (options = {}) => Effect.flatMap(validatePage(options), brands),
-    streamBrands: (options = {}) => streamOf(validatePage(options), brands),
-    models: (options = {}) => Effect.flatMap(validateModelPage(options), models),
-    streamModels: (options = {}) => streamOf(validateModelPage(options), models),
+    brands: (options = {}) => Effect.flatMap(Validation.pageOptions(options), brands),
+    streamBrands: (options = {}) => streamOf(Validation.pageOptions(options), brands),
+    models: (options = {}) => Effect.flatMap(Validation.modelPageOptions(options), models),
+    streamModels: (options = {}) => streamOf(Validation.modelPageOptions(options), models),
     services: (options = {}) =>
-      Effect.flatMap(validateCall(options), (query) =>
-        get("services", "/api/services", query, (u) =>
-          Effect.map(
-            decodeServices(u),
-            (r) => "data" in r ? r.data : "services" in r ? r.services : r.service
-          ), [])),
+      Effect.flatMap(
+        Validation.callOptions(options),
+        (query) =>
+          get("services", "/api/services", query, (u) =>
+            Effect.map(
+              decodeServices(u),
+              (r) => "data" in r ? r.data : "services" in r ? r.services : r.service
+            ), [])
+      ),
     service: lookup(
       "service",
-      validateServiceUuid,
+      Validation.uuid("service_uuid"),
       "service_uuid",
       (uuid) => `/api/services/${uuid}`,
       (u) => Effect.map(decodeService(u), (r) => "service" in r ? r.service : r.data)
     ),
-    sides: (options = {}) => Effect.flatMap(validatePage(options), sides),
-    streamSides: (options = {}) => streamOf(validatePage(options), sides),
+    sides: (options = {}) => Effect.flatMap(Validation.pageOptions(options), sides),
+    streamSides: (options = {}) => streamOf(Validation.pageOptions(options), sides),
     side: lookup(
       "side",
-      validateSideUuid,
+      Validation.uuid("side_uuid"),
       "side_uuid",
       (uuid) => `/api/v2/sides/${uuid}`,
       (u) => Effect.map(decodeSide(u), (r) => r.data)
     ),
     reasons: (options = {}) =>
-      Effect.flatMap(validateCall(options), (query) =>
+      Effect.flatMap(Validation.callOptions(options), (query) =>
         get(
           "reasons",
           "/api/v2/reasons",
