@@ -166,7 +166,15 @@ const profile = (label: string, script: string, childArgs: ReadonlyArray<string>
 // ---------------------------------------------------------------------------------------------------
 // Cases
 
-const requestImpls = ["client-undici", "client-fetch", "fetch", "fetch-decode", "undici", "axios"] as const
+const requestImpls = [
+  "client-undici",
+  "client-platform-undici",
+  "client-fetch",
+  "fetch",
+  "fetch-decode",
+  "undici",
+  "axios"
+] as const
 
 const requests = Effect.gen(function*() {
   const url = yield* server("static server (bench/server.ts)", ["bench/server.ts"])

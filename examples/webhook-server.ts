@@ -6,8 +6,9 @@
  *   pnpm tsx examples/webhook-server.ts
  */
 import { LegitmarkClient, Photo } from "@effect-legitmark/client"
+import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
 import { Simulator } from "@effect-legitmark/simulator"
-import { NodeFileSystem, NodeHttpClient, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
+import { NodeFileSystem, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Legitmark, Webhooks } from "effect-legitmark"
 import * as Console from "effect/Console"
 import * as Deferred from "effect/Deferred"
@@ -45,7 +46,7 @@ const program = Effect.gen(function*() {
     apiKey: Redacted.make(apiKey),
     baseUrl: simulator.baseUrl,
     assetUrl: simulator.assetUrl
-  }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  }).pipe(Layer.provide(UndiciHttpClient.layer))
   yield* Effect.gen(function*() {
     const legitmark = yield* Legitmark
     const { category, type } = yield* chooseItem

@@ -54,6 +54,7 @@ DEPS=(
   "effect@$(version client effect)"
   "@effect/platform@$(version client @effect/platform)"
   "@effect/platform-node@$(version client @effect/platform-node)"
+  "undici@$(version client undici)"
   "typescript@$(node -p "require('./package.json').devDependencies.typescript")"
   "@types/node@$(node -p "require('./package.json').devDependencies['@types/node']")"
 )

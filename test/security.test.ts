@@ -9,6 +9,7 @@
  *    configured hosts.
  */
 import { LegitmarkClient, LegitmarkError, Photo, RetryPolicy } from "@effect-legitmark/client"
+import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
 import { ErrorBody } from "@effect-legitmark/schema/ErrorBody"
 import { IntentResponse } from "@effect-legitmark/schema/Media"
 import { Progress, ProgressResponse } from "@effect-legitmark/schema/Progress"
@@ -435,7 +436,7 @@ const realClient = (
     Layer.build(
       LegitmarkClient.layer({ apiKey: Redacted.make(options.key ?? apiKey), baseUrl, assetUrl, timeout: "10 seconds" })
         .pipe(
-          Layer.provide(Layer.merge(options.transport ?? NodeHttpClient.layerUndici, options.retry ?? RetryPolicy.none))
+          Layer.provide(Layer.merge(options.transport ?? UndiciHttpClient.layer, options.retry ?? RetryPolicy.none))
         )
     ),
     Context.get(LegitmarkClient)
@@ -613,6 +614,7 @@ describe("4. the API key stays secret", () => {
   // Extends the redirect test of serviceRequests.e2e.test.ts (get only) to every endpoint, every redirect
   // status, both transports, and the presigned PUT.
   const transports = [
+    { name: "UndiciHttpClient.layer", layer: UndiciHttpClient.layer },
     { name: "NodeHttpClient.layerUndici", layer: NodeHttpClient.layerUndici },
     { name: "FetchHttpClient.layer", layer: FetchHttpClient.layer }
   ] as const

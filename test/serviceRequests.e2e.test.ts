@@ -4,6 +4,7 @@
  * success or a LegitmarkError with the right tag and fields: never an HttpClientError or a ParseError.
  */
 import { LegitmarkClient, LegitmarkError, RetryPolicy } from "@effect-legitmark/client"
+import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
 import type * as SR from "@effect-legitmark/schema/ServiceRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
@@ -32,6 +33,7 @@ const createInput: LegitmarkClient.CreateInput = {
 }
 
 const transports = [
+  { name: "UndiciHttpClient.layer", layer: UndiciHttpClient.layer },
   { name: "NodeHttpClient.layerUndici", layer: NodeHttpClient.layerUndici },
   { name: "FetchHttpClient.layer", layer: FetchHttpClient.layer }
 ] as const

@@ -5,8 +5,9 @@
  *
  *   tsx bench/cases/requests.ts --impl client-undici --url http://127.0.0.1:PORT --n 5000 --concurrency 1
  *
- * impl: client-undici (LegitmarkClient on NodeHttpClient.layerUndici, its default), client-fetch
- * (on FetchHttpClient.layer), fetch (fetch + JSON.parse), fetch-decode (fetch + JSON.parse + the
+ * impl: client-undici (LegitmarkClient on its default transport, the client's own
+ * UndiciHttpClient.layer), client-platform-undici (on @effect/platform-node's NodeHttpClient.layerUndici),
+ * client-fetch (on FetchHttpClient.layer), fetch (fetch + JSON.parse), fetch-decode (fetch + JSON.parse + the
  * client's Schema decode, to separate decoding from the pipeline), undici (undici.request + JSON.parse),
  * axios (axios.get, which parses JSON); client-undici-lean (a diagnostic: client-undici with
  * `RateLimiter.none`, `RetryPolicy.none` and tracing disabled).
@@ -95,7 +96,7 @@ const plain = async (): Promise<(count: number) => Promise<void>> => {
 }
 
 const client = async (
-  transport: "undici" | "fetch",
+  transport: "undici" | "platform-undici" | "fetch",
   lean = false
 ): Promise<(count: number) => Promise<void>> => {
   const { LegitmarkClient, RateLimiter, RetryPolicy } = await import("@effect-legitmark/client")
@@ -105,6 +106,8 @@ const client = async (
   const ManagedRuntime = await import("effect/ManagedRuntime")
   const Redacted = await import("effect/Redacted")
   const http = transport === "undici"
+    ? (await import("@effect-legitmark/client/UndiciHttpClient")).layer
+    : transport === "platform-undici"
     ? (await import("@effect/platform-node/NodeHttpClient")).layerUndici
     : (await import("@effect/platform/FetchHttpClient")).layer
   const runtime = ManagedRuntime.make(
@@ -118,16 +121,32 @@ const client = async (
   const call = api.serviceRequests.get(srUuid, fullServiceRequest)
   // ...and no spans.
   const get = lean ? Effect.withTracerEnabled(call, false) : call
-  return (count) =>
-    runtime.runPromise(
-      Effect.forEach(Array.from({ length: count }), () => get, { concurrency, discard: true })
+  // The same shape as the promise pool of the baselines: `concurrency` fibers, each calling in a loop.
+  return (count) => {
+    let next = 0
+    const worker = Effect.whileLoop({
+      while: () => next < count,
+      body: () => {
+        next++
+        return get
+      },
+      step: () => {}
+    })
+    return runtime.runPromise(
+      Effect.all(Array.from({ length: Math.min(concurrency, count) }, () => worker), {
+        concurrency: "unbounded",
+        discard: true
+      })
     )
+  }
 }
 
 const run = impl === "client-undici"
   ? await client("undici")
   : impl === "client-undici-lean"
   ? await client("undici", true)
+  : impl === "client-platform-undici"
+  ? await client("platform-undici")
   : impl === "client-fetch"
   ? await client("fetch")
   : await plain()

@@ -3,8 +3,8 @@
  * LEGITMARK_ASSET_URL when the key is set, else the local simulator started in this process.
  */
 import { LegitmarkClient } from "@effect-legitmark/client"
+import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
 import { Simulator } from "@effect-legitmark/simulator"
-import { NodeHttpClient } from "@effect/platform-node"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -33,8 +33,8 @@ const simulated = (options: Simulator.Options) =>
   }))
 
 /**
- * `LegitmarkClient` (and `LocalSimulator`) on undici, the fastest transport; `FetchHttpClient.layer`
- * from `@effect/platform` works the same.
+ * `LegitmarkClient` (and `LocalSimulator`) on the client's own undici transport, the cheapest;
+ * `FetchHttpClient.layer` from `@effect/platform` works the same.
  */
 export const ClientLayer = (simulatorOptions: Simulator.Options = { speed: 300 }) =>
   Layer.unwrapEffect(
@@ -45,4 +45,4 @@ export const ClientLayer = (simulatorOptions: Simulator.Options = { speed: 300 }
         onSome: () => Layer.merge(LegitmarkClient.layerConfig(), Layer.succeed(LocalSimulator, Option.none()))
       })
     )
-  ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  ).pipe(Layer.provide(UndiciHttpClient.layer))

@@ -13,6 +13,9 @@
 import type { LegitmarkError } from "@effect-legitmark/client"
 import { RetryPolicy } from "@effect-legitmark/client"
 import { Faults, Simulator } from "@effect-legitmark/simulator"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import type { Legitmark } from "effect-legitmark"
 import * as Cause from "effect/Cause"
@@ -278,6 +281,7 @@ interface Cell {
   readonly endpoint: Endpoint
   readonly spec: Faults.Spec
   readonly retry?: Layer.Layer<RetryPolicy.RetryPolicy>
+  readonly transport?: Layer.Layer<HttpClient.HttpClient>
 }
 
 /** Runs one cell on a fresh simulator: prepare without faults, inject one fault, call, compare. */
@@ -286,7 +290,8 @@ const runCell = (cell: Cell, want: Expected, fired = 1) =>
     const simulator = yield* Simulator.start({ apiKeys: [apiKey], clock: "manual" })
     const legitmark = yield* legitmarkFor(simulator, {
       timeout: cell.spec.fault === "delay" ? shortTimeout : timeout,
-      ...(cell.retry ? { retry: cell.retry } : {})
+      ...(cell.retry ? { retry: cell.retry } : {}),
+      ...(cell.transport ? { transport: cell.transport } : {})
     })
     const call = yield* cell.endpoint.prepare(legitmark, `MATRIX-${cell.endpoint.name}-${cell.spec.fault}`)
     const before = yield* simulator.stats
@@ -316,6 +321,28 @@ describe("fault matrix: endpoint × fault → outcome (attempts counted by the s
           }, want))
       }
     })
+  }
+})
+
+// The client's transport keeps the per-attempt timeout itself; any other transport is timed out by the
+// client. Both must give the same outcomes where the transport matters: timeouts and lost connections.
+describe("fault matrix on the platform's transports: delays and dropped connections", () => {
+  const transports = [
+    { name: "NodeHttpClient.layerUndici", layer: NodeHttpClient.layerUndici },
+    { name: "FetchHttpClient.layer", layer: FetchHttpClient.layer }
+  ] as const
+  for (const transport of transports) {
+    for (const endpoint of endpoints) {
+      for (const fault of ["delay", "drop-before", "drop-after"] as const) {
+        const want = expected(endpoint, fault)
+        it.scopedLive(`${transport.name}: ${endpoint.name} × ${fault} → ${show(want)}`, () =>
+          runCell({
+            endpoint,
+            spec: { route: endpoint.route, fault, times: 1, retryAfter: 0, ms: delayMs },
+            transport: transport.layer
+          }, want))
+      }
+    }
   }
 })
 

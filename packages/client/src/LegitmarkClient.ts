@@ -420,9 +420,7 @@ export const make = (
       onSome: Effect.succeed
     })
     const rateLimitKey = yield* RateLimiter.keyId(config.apiKey)
-    // Trace headers (traceparent, b3) would tell Legitmark, and any storage host, the ids of the
-    // partner's own traces: spans stay local.
-    const httpClient = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
+    const httpClient = yield* HttpClient.HttpClient
     const pipeline = Pipeline.make({ ...config, httpClient, retryPolicy, rateLimiter, rateLimitKey })
     return {
       serviceRequests: ServiceRequests.make(pipeline),

@@ -144,14 +144,8 @@ export const isSafeToRetry = (policy: Policy, safety: Safety) => (error: Legitma
   return wait === undefined || Duration.lessThanOrEqualTo(wait, policy.maxRetryAfter)
 }
 
-/**
- * Applies a policy to one call: the policy's schedule, restricted to safe retries, with each delay
- * raised to the server's `Retry-After` when it asked for longer.
- *
- * @since 0.1.0
- */
-export const apply = (policy: Policy, safety: Safety) => {
-  const schedule = policy.schedule.pipe(
+const scheduleFor = (policy: Policy, safety: Safety): Schedule.Schedule<unknown, LegitmarkError> =>
+  policy.schedule.pipe(
     Schedule.whileInput(isSafeToRetry(policy, safety)),
     Schedule.intersect(Schedule.identity<LegitmarkError>()),
     Schedule.modifyDelay(([, error], delay) => {
@@ -166,6 +160,35 @@ export const apply = (policy: Policy, safety: Safety) => {
       )
     )
   )
+
+// A policy's schedules, built once per policy and safety rather than once per call.
+const schedules = new WeakMap<Policy, Map<Safety, Schedule.Schedule<unknown, LegitmarkError>>>()
+
+const cachedScheduleFor = (policy: Policy, safety: Safety) => {
+  let bySafety = schedules.get(policy)
+  if (bySafety === undefined) schedules.set(policy, bySafety = new Map())
+  let schedule = bySafety.get(safety)
+  if (schedule === undefined) bySafety.set(safety, schedule = scheduleFor(policy, safety))
+  return schedule
+}
+
+/**
+ * Applies a policy to one call: the policy's schedule, restricted to safe retries, with each delay
+ * raised to the server's `Retry-After` when it asked for longer. As `Effect.retry`, except that the
+ * schedule's state is only made after a first failure: most calls succeed at once and pay nothing.
+ *
+ * @since 0.1.0
+ */
+export const apply = (policy: Policy, safety: Safety) => {
+  const schedule = cachedScheduleFor(policy, safety)
   return <A, E extends LegitmarkError, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.retry(self, schedule)
+    Effect.catchAll(self, (first) =>
+      Effect.flatMap(Schedule.driver(schedule), (driver) => {
+        const retry = (error: E): Effect.Effect<A, E, R> =>
+          Effect.matchEffect(driver.next(error), {
+            onFailure: () => Effect.fail(error),
+            onSuccess: () => Effect.catchAll(self, retry)
+          })
+        return retry(first)
+      }))
 }

@@ -5,11 +5,10 @@
 import { ErrorBody } from "@effect-legitmark/schema/ErrorBody"
 import type { RateLimitDetails } from "@effect-legitmark/schema/RateLimit"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -22,6 +21,7 @@ import * as Schema from "effect/Schema"
 import * as Errors from "../LegitmarkError.js"
 import type * as RateLimiter from "../RateLimiter.js"
 import * as RetryPolicy from "../RetryPolicy.js"
+import { deadline, DeadlineExceeded, keepsDeadlines } from "./deadline.js"
 
 /** The errors that only some endpoints can produce, chosen per operation. */
 export type ExpectedTag = "InvalidRequestError" | "ValidationError" | "NotFoundError" | "ConflictError"
@@ -125,11 +125,23 @@ const notConnectedCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EH
 const bodyError = (cause: unknown): Errors.InvalidRequestError | undefined =>
   inCauses(cause, (link) => (link instanceof Errors.InvalidRequestError ? link : undefined))
 
+const timeoutError = (request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) =>
+  new Errors.TimeoutError({
+    ...callOf(request),
+    message: `No answer within ${Duration.format(timeout)}`,
+    timeout
+  })
+
 const transportError = <T extends ExpectedTag>(
   error: HttpClientError.HttpClientError,
   request: HttpClientRequest.HttpClientRequest,
-  expected: ReadonlyArray<T>
-): Errors.TransportError | Errors.UnexpectedResponseError | ExpectedError<T> => {
+  expected: ReadonlyArray<T>,
+  timeout: Duration.Duration
+): Errors.TransportError | Errors.TimeoutError | Errors.UnexpectedResponseError | ExpectedError<T> => {
+  // A transport that keeps the deadline itself aborted the call.
+  if (inCauses(error.cause, (link) => link instanceof DeadlineExceeded || undefined)) {
+    return timeoutError(request, timeout)
+  }
   const unreadable = (expected as ReadonlyArray<ExpectedTag>).includes("InvalidRequestError") && bodyError(error.cause)
   if (unreadable) return unreadable as ExpectedError<T>
   if (error._tag === "RequestError" && error.reason !== "Transport") {
@@ -315,71 +327,71 @@ const isInDoubt = (error: Errors.LegitmarkError) =>
   error._tag === "TimeoutError" || (error._tag === "TransportError" && error.connected)
 
 export const make = (options: PipelineOptions): Pipeline => {
-  const { httpClient, rateLimitKey, rateLimiter, timeout } = options
+  const { rateLimitKey, rateLimiter, timeout } = options
+  // One span per call, the client's: a transport's own span per request would repeat it at a cost
+  // comparable to the rest of the call (the client's `UndiciHttpClient` makes none). Without that span
+  // no trace headers (traceparent, b3) are sent either: they would tell Legitmark, and any storage host,
+  // the ids of the partner's own traces.
+  const httpClient = keepsDeadlines.has(options.httpClient)
+    ? options.httpClient
+    : HttpClient.withTracerDisabledWhen(options.httpClient, () => true)
 
   const attempt = <A, T extends ExpectedTag>(
     operation: Operation<A, T>
   ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
     const { request } = operation
+    const url = safeUrl(request.url)
     // The budget is the API key's: a request sent without it (the public lookup, a presigned upload)
     // neither waits for the limiter nor teaches it.
     const limited = request.headers["authorization"] !== undefined
-    return (limited ? rateLimiter.acquire(rateLimitKey) : Effect.void).pipe(
-      Effect.zipRight(noRedirects(httpClient.execute(request))),
-      Effect.flatMap((response) => Effect.map(response.text, (text) => [response, text] as const)),
-      Effect.mapError((error) => transportError(error, request, operation.expected)),
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () =>
-          new Errors.TimeoutError({
-            ...callOf(request),
-            message: `No answer within ${Duration.format(timeout)}`,
-            timeout
-          })
-      }),
-      Effect.tap(([response]) =>
-        limited
-          ? Effect.flatMap(
-            Clock.currentTimeMillis,
-            (now) => rateLimiter.observe(rateLimitKey, rateLimitAnswer(response, now))
-          )
-          : Effect.void
-      ),
-      Effect.flatMap(([response, text]): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
-        if (response.status < 200 || response.status >= 300) {
-          return Effect.flatMap(
-            Clock.currentTimeMillis,
-            (now) => Effect.fail(errorFromResponse(request, response, text, operation.expected, now))
-          )
-        }
-        const unexpected = (issue: string) =>
-          new Errors.UnexpectedResponseError({
-            ...callOf(request, response),
-            status: response.status,
-            message: `The answer to ${request.method} ${safeUrl(request.url)} could not be read: ${
-              issue.split("\n")[0]
-            }`,
-            issue,
-            body: excerpt(text)
-          })
-        if (operation.json === false) {
-          return Effect.mapError(
-            operation.decode(text),
-            (e) => unexpected(ParseResult.TreeFormatter.formatErrorSync(e))
-          )
-        }
-        return Either.match(parseJson(text), {
-          onLeft: (issue) => Effect.fail(unexpected(issue)),
-          onRight: (json) =>
-            Effect.mapError(operation.decode(json), (e) => unexpected(ParseResult.TreeFormatter.formatErrorSync(e)))
-        })
-      }),
-      Effect.tapBoth({
-        onSuccess: () => Effect.logDebug(`Legitmark: ${request.method} ${safeUrl(request.url)} answered`),
-        onFailure: (error) =>
-          Effect.logDebug(`Legitmark: ${request.method} ${safeUrl(request.url)} failed: ${error._tag}`)
-      })
+    const send = Effect.flatMap(
+      noRedirects(httpClient.execute(request)),
+      (response) => Effect.map(response.text, (text) => ({ response, text }))
     )
+    // The timeout is the server's time to answer: waiting for the rate limiter is not part of it.
+    const answered = deadline(
+      Effect.mapError(send, (error) => transportError(error, request, operation.expected, timeout)),
+      options.httpClient,
+      timeout,
+      () => timeoutError(request, timeout)
+    )
+    const read = (
+      response: HttpClientResponse.HttpClientResponse,
+      text: string,
+      now: number
+    ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
+      if (response.status < 200 || response.status >= 300) {
+        return Effect.fail(errorFromResponse(request, response, text, operation.expected, now))
+      }
+      const unexpected = (issue: string) =>
+        new Errors.UnexpectedResponseError({
+          ...callOf(request, response),
+          status: response.status,
+          message: `The answer to ${request.method} ${url} could not be read: ${issue.split("\n")[0]}`,
+          issue,
+          body: excerpt(text)
+        })
+      const parsed = operation.json === false ? Either.right(text) : parseJson(text)
+      if (Either.isLeft(parsed)) return Effect.fail(unexpected(parsed.left))
+      return Effect.mapError(
+        operation.decode(parsed.right),
+        (e) => unexpected(ParseResult.TreeFormatter.formatErrorSync(e))
+      )
+    }
+    const exchange = limited ? Effect.zipRight(rateLimiter.acquire(rateLimitKey), answered) : answered
+    return Effect.flatMap(exchange, ({ response, text }) =>
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const result = read(response, text, now)
+        return limited
+          ? Effect.zipRight(rateLimiter.observe(rateLimitKey, rateLimitAnswer(response, now)), result)
+          : result
+      })).pipe(
+        Effect.tapBoth({
+          onSuccess: () => Effect.logDebug(`Legitmark: ${request.method} ${url} answered`),
+          onFailure: (error) => Effect.logDebug(`Legitmark: ${request.method} ${url} failed: ${error._tag}`)
+        })
+      )
   }
 
   const hosts = { api: options.baseUrl, asset: options.assetUrl }

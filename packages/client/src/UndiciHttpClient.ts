@@ -1,0 +1,237 @@
+/**
+ * An `HttpClient` on undici's `Dispatcher.request`, for Node: the transport the client costs least on.
+ *
+ * It sends what `@effect/platform-node`'s `NodeHttpClient.layerUndici` sends, and answers the same
+ * `HttpClientResponse`, with less work per request: no `http.client` span of its own (the
+ * `LegitmarkClient` call's span already covers the request), no abort-controller bookkeeping beyond the
+ * one `Effect.async` gives, and a response whose headers and body are read once, without running a
+ * fiber per read. Interrupting a request or a body read aborts it. Like undici, it never follows a
+ * redirect, and it leaves timeouts to the caller (the client times every attempt out itself).
+ *
+ * Any other `HttpClient` works with the client too, e.g. `FetchHttpClient.layer` from `@effect/platform`
+ * or `NodeHttpClient.layerUndici` from `@effect/platform-node`, one Layer away.
+ *
+ * Not re-exported from the package's index: it imports `undici` (an optional peer dependency), which
+ * a client on another transport should not load. Import it as `@effect-legitmark/client/UndiciHttpClient`.
+ *
+ * @since 0.1.0
+ */
+import * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Inspectable from "effect/Inspectable"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { Readable } from "node:stream"
+import type { ReadableStream as NodeReadableStream } from "node:stream/web"
+import { Agent, type Dispatcher } from "undici"
+import { currentTimeoutMillis, DeadlineExceeded, keepsDeadlines } from "./internal/deadline.js"
+
+class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  private cachedHeaders: Headers.Headers | undefined
+  private cachedText: Promise<string> | undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly source: Dispatcher.ResponseData,
+    /** The request's deadline timer, if it has one: cleared once the body is read. */
+    private readonly timer: ReturnType<typeof setTimeout> | undefined
+  ) {
+    super()
+    // A body that fails after nobody reads it must not become an unhandled error.
+    source.body.on("error", () => {})
+  }
+
+  get status() {
+    return this.source.statusCode
+  }
+
+  get headers(): Headers.Headers {
+    return this.cachedHeaders ??= Headers.fromInput(this.source.headers as Readonly<Record<string, string>>)
+  }
+
+  get cookies(): Cookies.Cookies {
+    const header = this.source.headers["set-cookie"]
+    return header === undefined ? Cookies.empty : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.none()
+  }
+
+  private decodeError(cause: unknown) {
+    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+  }
+
+  // Reads the body; interrupting the read aborts it.
+  private read<A>(read: () => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
+    return Effect.async((resume) => {
+      read().then(
+        (value) => {
+          clearTimeout(this.timer)
+          resume(Effect.succeed(value))
+        },
+        (cause) => {
+          clearTimeout(this.timer)
+          resume(Effect.fail(this.decodeError(cause)))
+        }
+      )
+      return Effect.sync(() => this.source.body.destroy())
+    })
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return this.read(() => this.cachedText ??= this.source.body.text())
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: (): unknown => text === "" ? null : JSON.parse(text),
+        catch: (cause) => this.decodeError(cause)
+      }))
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: () => UrlParams.fromInput(new URLSearchParams(text)),
+        catch: (cause) => this.decodeError(cause)
+      }))
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return this.read(() => this.source.body.arrayBuffer())
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    // undici's own FormData is the global one on the Node versions it supports.
+    return this.read(() => this.source.body.formData() as Promise<FormData>)
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    const body = this.source.body
+    return Stream.fromAsyncIterable(body, (cause) => this.decodeError(cause)).pipe(
+      Stream.ensuring(Effect.sync(() => body.destroy()))
+    )
+  }
+
+  toJSON(): unknown {
+    return IncomingMessage.inspect(this, {
+      _id: "@effect/platform/HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status
+    })
+  }
+}
+
+type Body = Exclude<Dispatcher.RequestOptions["body"], undefined>
+
+const bodyOf = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Body> => {
+  const body = request.body
+  switch (body._tag) {
+    case "Empty":
+      return Effect.succeed(null)
+    case "Uint8Array":
+      return Effect.succeed(body.body)
+    case "Raw":
+      return Effect.succeed(body.body as Body)
+    case "FormData":
+      return Effect.succeed(body.formData as unknown as Body)
+    case "Stream":
+      // A stream that fails aborts the request with its error, which ends up in the `RequestError`'s cause.
+      return Effect.map(
+        Stream.toReadableStreamEffect(body.stream),
+        (stream) => Readable.fromWeb(stream as NodeReadableStream)
+      )
+  }
+}
+
+/**
+ * An `HttpClient` sending through `dispatcher` (an undici `Agent`, `Pool`, `MockAgent`...).
+ *
+ * @since 0.1.0
+ */
+export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
+  const client: HttpClient.HttpClient = HttpClient.makeWith(
+    (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
+      Effect.flatMap(
+        effect,
+        (request) =>
+          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+            const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+            if (Either.isLeft(url)) {
+              return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+            }
+            const timeoutMillis = fiber.getFiberRef(currentTimeoutMillis)
+            return Effect.flatMap(bodyOf(request), (body) =>
+              Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+                const controller = new AbortController()
+                // The client's per-attempt timeout, when it is kept here: the request and its body are aborted.
+                const timer = timeoutMillis === undefined ? undefined : setTimeout(
+                  () =>
+                    controller.abort(new DeadlineExceeded(timeoutMillis)),
+                  timeoutMillis
+                )
+                dispatcher.request({
+                  origin: url.right.origin,
+                  path: url.right.pathname + url.right.search,
+                  method: request.method as Dispatcher.HttpMethod,
+                  headers: request.headers,
+                  body,
+                  signal: controller.signal,
+                  // Timeouts are the caller's.
+                  headersTimeout: 0,
+                  bodyTimeout: 0
+                }).then(
+                  (response) => resume(Effect.succeed(new UndiciResponse(request, response, timer))),
+                  (error) => {
+                    clearTimeout(timer)
+                    const reason: unknown = controller.signal.reason
+                    const cause = reason instanceof DeadlineExceeded ? reason : error
+                    resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+                  }
+                )
+                return Effect.sync(() => {
+                  clearTimeout(timer)
+                  controller.abort()
+                })
+              }))
+          })
+      ),
+    Effect.succeed
+  )
+  keepsDeadlines.add(client)
+  return client
+}
+
+/**
+ * The client on its own undici `Agent`, closed with the layer.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
+  HttpClient.HttpClient,
+  Effect.map(
+    Effect.acquireRelease(Effect.sync(() => new Agent()), (agent) => Effect.promise(() => agent.destroy())),
+    make
+  )
+)
+
+/**
+ * The client on a dispatcher you manage (pool sizes, TLS, a proxy, a `MockAgent` in tests).
+ *
+ * @since 0.1.0
+ */
+export const layerDispatcher = (dispatcher: Dispatcher): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.succeed(HttpClient.HttpClient, make(dispatcher))

@@ -1,0 +1,83 @@
+/**
+ * The per-attempt timeout.
+ *
+ * `Effect.timeoutFail` races the call against a sleeping fiber: forks, a join and an interruption per
+ * call, a third of a request's CPU. Two cheaper ways, chosen per call:
+ * - a transport that keeps deadlines itself (the client's `UndiciHttpClient`) is told the deadline through
+ *   a FiberRef and aborts the request at that time with a `DeadlineExceeded` cause: no fiber at all;
+ * - otherwise, on the live clock, the call runs in one child fiber that a timer interrupts.
+ * Under any other `Clock` (a `TestClock`, a scaled clock) it is `Effect.timeoutFail`, so that time stays
+ * the Clock's.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
+
+/** How long, in ms, a transport that keeps deadlines has for the current request and its body. */
+export const currentTimeoutMillis: FiberRef.FiberRef<number | undefined> = FiberRef.unsafeMake<number | undefined>(
+  undefined
+)
+
+/** The cause a deadline-keeping transport aborts a request with when its time is up. */
+export class DeadlineExceeded extends Error {
+  constructor(readonly millis: number) {
+    super(`No answer within ${millis} ms`)
+    this.name = "DeadlineExceeded"
+  }
+}
+
+/** The transports that keep deadlines (they register themselves). */
+export const keepsDeadlines = new WeakSet<HttpClient.HttpClient>()
+
+const liveClockClass = Effect.runSync(Effect.clock).constructor
+const isLive = (clock: Clock.Clock) => clock.constructor === liveClockClass
+
+// Who interrupts a call that ran out of time, to tell that interruption from any other.
+const deadlineId = FiberId.make(-1, 0)
+
+// Node's timers hold at most 2^31 - 1 ms; anything longer is left to `Effect.timeoutFail`.
+const maxTimerMs = 2_147_483_647
+
+const timedOut = (cause: Cause.Cause<unknown>) =>
+  Cause.isInterruptedOnly(cause) && [...Cause.interruptors(cause)].some((id) => Equal.equals(id, deadlineId))
+
+/**
+ * `self`, a call through `httpClient`, failing with `onTimeout()` (and interrupted, or aborted by the
+ * transport) when it has not completed within `duration`. A transport that keeps deadlines fails with a
+ * `DeadlineExceeded` in its error's cause instead, which the caller maps.
+ */
+export const deadline = <A, E, R, E2>(
+  self: Effect.Effect<A, E, R>,
+  httpClient: HttpClient.HttpClient,
+  duration: Duration.Duration,
+  onTimeout: () => E2
+): Effect.Effect<A, E | E2, R> => {
+  if (!Duration.isFinite(duration)) return self
+  const millis = Duration.toMillis(duration)
+  return Effect.clockWith((clock) => {
+    if (!isLive(clock) || millis > maxTimerMs) return Effect.timeoutFail(self, { duration, onTimeout })
+    if (keepsDeadlines.has(httpClient)) return Effect.locally(self, currentTimeoutMillis, millis)
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Effect.fork(restore(self)), (child) => {
+        const timer = setTimeout(() => child.unsafeInterruptAsFork(deadlineId), millis)
+        return Effect.flatMap(
+          Effect.onInterrupt(
+            restore(Fiber.await(child)),
+            () => Effect.zipRight(Effect.sync(() => clearTimeout(timer)), Fiber.interrupt(child))
+          ),
+          (exit): Effect.Effect<A, E | E2> => {
+            clearTimeout(timer)
+            return Exit.isFailure(exit) && timedOut(exit.cause) ? Effect.fail(onTimeout()) : exit
+          }
+        )
+      })
+    )
+  })
+}
