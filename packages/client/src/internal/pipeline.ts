@@ -332,9 +332,12 @@ export const make = (options: PipelineOptions): Pipeline => {
   // comparable to the rest of the call (the client's `UndiciHttpClient` makes none). Without that span
   // no trace headers (traceparent, b3) are sent either: they would tell Legitmark, and any storage host,
   // the ids of the partner's own traces.
-  const httpClient = keepsDeadlines.has(options.httpClient)
-    ? options.httpClient
-    : HttpClient.withTracerDisabledWhen(options.httpClient, () => true)
+  const own = keepsDeadlines.has(options.httpClient)
+  const httpClient = own ? options.httpClient : HttpClient.withTracerDisabledWhen(options.httpClient, () => true)
+  // The client's transport never follows a redirect; any other is told not to.
+  const execute = own
+    ? (request: HttpClientRequest.HttpClientRequest) => httpClient.execute(request)
+    : (request: HttpClientRequest.HttpClientRequest) => noRedirects(httpClient.execute(request))
 
   const attempt = <A, T extends ExpectedTag>(
     operation: Operation<A, T>
@@ -345,7 +348,7 @@ export const make = (options: PipelineOptions): Pipeline => {
     // neither waits for the limiter nor teaches it.
     const limited = request.headers["authorization"] !== undefined
     const send = Effect.flatMap(
-      noRedirects(httpClient.execute(request)),
+      execute(request),
       (response) => Effect.map(response.text, (text) => ({ response, text }))
     )
     // The timeout is the server's time to answer: waiting for the rate limiter is not part of it.
