@@ -314,6 +314,7 @@ const coldImpls = [
   "axios",
   "client-undici",
   "client-fetch",
+  "platform-undici",
   "tsx:none",
   "tsx:client-undici"
 ] as const
@@ -324,6 +325,7 @@ const coldLabels: Record<(typeof coldImpls)[number], string> = {
   "axios": "axios",
   "client-undici": "client-undici",
   "client-fetch": "client-fetch",
+  "platform-undici": "floor: platform HttpClient + undici + decode",
   "tsx:none": "node + tsx alone (empty)",
   "tsx:client-undici": "client-undici, sources under tsx"
 }

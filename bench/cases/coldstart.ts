@@ -12,8 +12,10 @@
  *   node --conditions=legitmark-dist build/coldstart.mjs --import @effect-legitmark/client
  *   tsx cases/coldstart.ts --impl client-undici --url …     (the sources under the tsx loader, for comparison)
  *
- * impl: none (node, or the loader, alone), fetch, undici, axios, client-undici, client-fetch. With `--import`,
- * only that module is imported and its import time reported.
+ * impl: none (node, or the loader, alone), fetch, undici, axios, client-undici, client-fetch, and
+ * platform-undici (the floor under the client: `@effect/platform`'s `HttpClient` on `NodeHttpClient.layerUndici`
+ * and the same schema decode, without the client). With `--import`, only that module is imported and its
+ * import time reported.
  */
 import { args, maxRssMb, report, str } from "../lib/protocol.js"
 
@@ -49,6 +51,21 @@ const load = async (): Promise<() => Promise<unknown>> => {
     case "axios": {
       const { default: axios } = await import("axios")
       return async () => (await axios.get(target, { headers })).data
+    }
+    case "platform-undici": {
+      // The floor under the client: the same transport and the same schema decode, no client code.
+      const HttpClient = await import("@effect/platform/HttpClient")
+      const HttpClientResponse = await import("@effect/platform/HttpClientResponse")
+      const { layerUndici } = await import("@effect/platform-node/NodeHttpClient")
+      const { GetResponse } = await import("@effect-legitmark/schema/ServiceRequest")
+      const Effect = await import("effect/Effect")
+      return () =>
+        Effect.runPromise(
+          HttpClient.get(target, { headers }).pipe(
+            Effect.flatMap(HttpClientResponse.schemaBodyJson(GetResponse)),
+            Effect.provide(layerUndici)
+          )
+        )
     }
     case "client-undici":
     case "client-fetch": {
