@@ -2,9 +2,9 @@
  * The benchmark orchestrator: `pnpm bench` (or `tsx bench/run.ts`). Every measurement runs in a fresh
  * child process (bench/cases/*.ts; cold start compiled, on the built packages, under plain node),
  * implementations interleaved within each repetition, against servers that live for the whole run in
- * processes of their own. Prints medians, ratios to the baseline measured
- * in the same run, and the targets, hit or missed; for a missed target, a CPU profile of the client case
- * is taken (bench/profiles/) and its top self-time functions printed. Never asserts.
+ * processes of their own. Prints medians, ratios to the baseline measured in the same run, and the
+ * targets, hit or missed; for a missed target, a CPU profile of the client case is taken
+ * (bench/profiles/) and its top self-time functions printed. Never asserts.
  *
  *   pnpm bench                     the full run (about 10 minutes on 2 cores)
  *   pnpm bench --quick             tiny counts, one repetition: a smoke run
