@@ -1,13 +1,15 @@
 /**
  * The benchmark orchestrator: `pnpm bench` (or `tsx bench/run.ts`). Every measurement runs in a fresh
- * child process (bench/cases/*.ts), implementations interleaved within each repetition, against servers
- * that live for the whole run in processes of their own. Prints medians, ratios to the baseline measured
- * in the same run, and the targets, hit or missed; for a missed target, a CPU profile of the client case
- * is taken (bench/profiles/) and its top self-time functions printed. Never asserts.
+ * child process (bench/cases/*.ts; cold start compiled, on the built packages, under plain node),
+ * implementations interleaved within each repetition, against servers that live for the whole run in
+ * processes of their own. Prints medians, ratios to the baseline measured in the same run, and the
+ * targets, hit or missed; for a missed target, a CPU profile of the client case is taken
+ * (bench/profiles/) and its top self-time functions printed. Never asserts.
  *
  *   pnpm bench                     the full run (about 10 minutes on 2 cores)
  *   pnpm bench --quick             tiny counts, one repetition: a smoke run
  *   pnpm bench --only requests,cold --reps 5 --profile
+ *   pnpm bench --only cold         builds the packages first (pnpm build): cold start runs their dist
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -28,8 +30,8 @@ const quick = argv.has("quick")
 // longest (about a minute and 25 s a run on a loaded 2-core machine), so they get fewer by default.
 const reps = num(argv, "reps", quick ? 1 : 3)
 const repsLong = num(argv, "reps", quick ? 1 : 2)
-const sections = new Set((argv.get("only") ?? "requests,cold,bulk,uploads").split(","))
-const profileMisses = argv.has("profile") || (!quick && argv.get("profile") !== "false")
+const sections = new Set((argv.get("only") ?? "requests,cold,bulk,uploads,size").split(","))
+const profileMisses = argv.get("profile") === "true" || (!quick && argv.get("profile") !== "false")
 
 const sizes = quick ?
   { seq: 200, conc: 1000, coldReps: 1, bulk: 150, uploads: 8 } :
@@ -47,15 +49,25 @@ interface Run {
   readonly spawnToExitMs: number
 }
 
-const nodeArgs = (extra: ReadonlyArray<string>) => [...extra, "--import", "tsx"]
+const tsx = ["--import", "tsx"] as const
 
-/** Runs a child to completion; fails if it exits non-zero or reports nothing. Killed if interrupted. */
+/**
+ * Plain node on the built packages: `--conditions=legitmark-dist` makes our workspace packages resolve to
+ * their `dist/*.js` (built by `pnpm build`), as the published packages do; other packages are unaffected.
+ */
+const dist = ["--conditions=legitmark-dist"] as const
+
+/**
+ * Runs a child to completion; fails if it exits non-zero or reports nothing. Killed if interrupted. The
+ * child runs `node [node options] [--import tsx] script args`: under the tsx loader unless `loader` is
+ * false (then the script must be JavaScript); `script` may be empty (e.g. for `node -e`).
+ */
 const runChild = (
   script: string,
   childArgs: ReadonlyArray<string>,
   options: {
     readonly node?: ReadonlyArray<string>
-    readonly plain?: boolean
+    readonly loader?: boolean
     readonly timeout?: Duration.DurationInput
   } = {}
 ): Effect.Effect<Run, Error> =>
@@ -63,9 +75,12 @@ const runChild = (
     const t0 = performance.now()
     const child = spawn(
       process.execPath,
-      options.plain === true
-        ? [...(options.node ?? []), ...childArgs]
-        : [...nodeArgs(options.node ?? []), script, ...childArgs],
+      [
+        ...(options.node ?? []),
+        ...(options.loader === false ? [] : tsx),
+        ...(script === "" ? [] : [script]),
+        ...childArgs
+      ],
       { cwd: benchDir, stdio: ["ignore", "pipe", "pipe"] }
     )
     let stdout = ""
@@ -88,12 +103,38 @@ const runChild = (
     })
   )
 
+/**
+ * Runs a command in the repository to completion, its output passed through (to our stderr by default: it
+ * is progress, not figures); fails if it fails.
+ */
+const runCommand = (
+  label: string,
+  cmd: string,
+  cmdArgs: ReadonlyArray<string>,
+  output: "stdout" | "stderr" = "stderr"
+): Effect.Effect<void, Error> =>
+  Effect.async<void, Error>((resume) => {
+    progress(label)
+    const fd = output === "stdout" ? 1 : 2
+    const child = spawn(cmd, cmdArgs, { cwd: repoDir, stdio: ["ignore", fd, 2] })
+    child.on("error", (e) => resume(Effect.fail(e)))
+    child.on("close", (code) => {
+      resume(code === 0 ? Effect.void : Effect.fail(new Error(`${cmd} ${cmdArgs.join(" ")} exited ${code}`)))
+    })
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
+
+/** `pnpm build` (tsc -b: every package's dist), once per run, whichever section needs it first. */
+const build = Effect.runSync(
+  Effect.cached(runCommand("pnpm build (the packages' dist, as published)", "pnpm", ["build"]))
+)
+
 /** A server process for the lifetime of the scope; answers the URL it printed. */
 const server = (label: string, command: ReadonlyArray<string>): Effect.Effect<string, Error, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<{ readonly url: string; readonly child: ChildProcess }, Error>((resume) => {
       // stdin is a pipe the server watches: it exits when we do, however we exit.
-      const child = spawn(process.execPath, nodeArgs([]).concat(command), {
+      const child = spawn(process.execPath, [...tsx, ...command], {
         cwd: repoDir,
         stdio: ["pipe", "pipe", "pipe"]
       })
@@ -137,13 +178,19 @@ interface Target {
 }
 const targets: Array<Target> = []
 
-const profile = (label: string, script: string, childArgs: ReadonlyArray<string>, node: ReadonlyArray<string> = []) =>
+const profile = (
+  label: string,
+  script: string,
+  childArgs: ReadonlyArray<string>,
+  options: { readonly node?: ReadonlyArray<string>; readonly loader?: boolean } = {}
+) =>
   Effect.gen(function*() {
     const dir = path.join(benchDir, "profiles", label)
     rmSync(dir, { recursive: true, force: true })
     mkdirSync(dir, { recursive: true })
     yield* runChild(script, childArgs, {
-      node: [...node, "--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=250"],
+      ...options,
+      node: [...(options.node ?? []), "--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=250"],
       timeout: Duration.minutes(5)
     })
     // One profile per thread (the tsx loader has its own): the main thread's is the largest.
@@ -262,9 +309,39 @@ const requests = Effect.gen(function*() {
   }
 }).pipe(Effect.scoped)
 
-const coldImpls = ["none", "fetch", "undici", "axios", "client-undici", "client-fetch"] as const
+/**
+ * Cold start runs what a user's production process runs: the built JavaScript under plain node. Every
+ * implementation, baselines included, runs `build/coldstart.mjs` (the case compiled) with `--conditions=
+ * legitmark-dist`, so our packages load from `dist/`. Two diagnostic rows run the sources under tsx
+ * (`tsx:`), the way the workspace's tests and examples consume them: what the loader costs.
+ */
+const coldImpls = [
+  "none",
+  "fetch",
+  "undici",
+  "axios",
+  "client-undici",
+  "client-fetch",
+  "platform-undici",
+  "tsx:none",
+  "tsx:client-undici"
+] as const
+const coldLabels: Record<(typeof coldImpls)[number], string> = {
+  "none": "node alone (empty)",
+  "fetch": "fetch",
+  "undici": "undici",
+  "axios": "axios",
+  "client-undici": "client-undici",
+  "client-fetch": "client-fetch",
+  "platform-undici": "floor: platform HttpClient + undici + decode",
+  "tsx:none": "node + tsx alone (empty)",
+  "tsx:client-undici": "client-undici, sources under tsx"
+}
 const importSpecifiers = [
   "effect",
+  "effect/Effect",
+  "effect/Schema",
+  "@effect/platform/HttpClient",
   "@effect/platform-node/NodeHttpClient",
   "@effect-legitmark/schema",
   "@effect-legitmark/client",
@@ -273,39 +350,59 @@ const importSpecifiers = [
   "undici"
 ] as const
 
+/** The cold-start case compiled to plain JavaScript: its own helpers (../lib) inlined, every package external. */
+const coldScript = "build/coldstart.mjs"
+const compileCold = Effect.tryPromise({
+  try: async () => {
+    const esbuild = await import("esbuild")
+    await esbuild.build({
+      entryPoints: [path.join(benchDir, "cases", "coldstart.ts")],
+      outfile: path.join(benchDir, coldScript),
+      bundle: true,
+      packages: "external",
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      logLevel: "warning"
+    })
+  },
+  catch: (e) => new Error(`compiling cases/coldstart.ts: ${String(e)}`)
+})
+
 const cold = Effect.gen(function*() {
+  yield* build
+  yield* compileCold
   const url = yield* server("static server (bench/server.ts)", ["bench/server.ts"])
   const runs = new Map<string, Array<Figures & { readonly spawnToExitMs: number }>>()
   const add = (key: string, run: Run) =>
     runs.set(key, [...(runs.get(key) ?? []), ...run.figures.map((f) => ({ ...f, spawnToExitMs: run.spawnToExitMs }))])
-  // One untimed pass first: tsx caches its transforms on disk, so every timed run reads a warm cache.
-  yield* runChild("cases/coldstart.ts", ["--impl", "client-undici", "--url", url])
-  yield* runChild("cases/coldstart.ts", ["--import", "effect-legitmark"])
+  const plain = (caseArgs: ReadonlyArray<string>) => runChild(coldScript, caseArgs, { node: dist, loader: false })
+  const underTsx = (caseArgs: ReadonlyArray<string>) => runChild("cases/coldstart.ts", caseArgs)
+  const runImpl = (impl: (typeof coldImpls)[number]) =>
+    impl.startsWith("tsx:")
+      ? underTsx(["--impl", impl.slice(4), "--url", url])
+      : plain(["--impl", impl, "--url", url])
+  // One untimed pass of each first: the timed runs read a warm file cache (and tsx a warm transform cache).
+  yield* runImpl("client-undici")
+  yield* runImpl("tsx:client-undici")
   for (let rep = 0; rep < sizes.coldReps; rep++) {
     progress(`cold start (rep ${rep + 1}/${sizes.coldReps})`)
-    add(
-      "node",
-      yield* runChild("", [
-        "--input-type=module",
-        "-e",
-        `process.stdout.write("@@bench " + JSON.stringify({ case: "cold", impl: "node", readyMs: performance.now() }) + "\\n")`
-      ], { plain: true })
-    )
-    for (const impl of rotate(coldImpls, rep)) {
-      add(impl, yield* runChild("cases/coldstart.ts", ["--impl", impl, "--url", url]))
-    }
+    for (const impl of rotate(coldImpls, rep)) add(impl, yield* runImpl(impl))
     for (const specifier of rotate(importSpecifiers, rep)) {
-      add(`import:${specifier}`, yield* runChild("cases/coldstart.ts", ["--import", specifier]))
+      add(`import:${specifier}`, yield* plain(["--import", specifier]))
     }
   }
   const axiosFirst = med(runs.get("axios") ?? [], "firstResponseMs")
-  log(`\n### Cold start: fresh process to first decoded full SR, ${sizes.coldReps} runs each (ms since process start)`)
+  log(
+    `\n### Cold start: fresh process to first decoded full SR, built JavaScript under plain node, ` +
+      `${sizes.coldReps} runs each (ms since process start)`
+  )
   log(table(
-    ["implementation", "loader ready", "imports done", "first response", "× axios", "spawn → exit", "peak RSS MB"],
-    (["node", ...coldImpls] as const).map((impl) => {
+    ["implementation", "module ready", "imports done", "first response", "× axios", "spawn → exit", "peak RSS MB"],
+    coldImpls.map((impl) => {
       const r = runs.get(impl) ?? []
       return [
-        impl === "node" ? "node (no tsx)" : impl === "none" ? "node + tsx (empty)" : impl,
+        coldLabels[impl],
         withSpread(nums(r, "readyMs")),
         withSpread(nums(r, "importedMs")),
         withSpread(nums(r, "firstResponseMs")),
@@ -316,7 +413,7 @@ const cold = Effect.gen(function*() {
     })
   ))
   const axiosImport = med(runs.get("import:axios") ?? [], "importMs")
-  log(`\n### Import time of each package, alone in a fresh process, ${sizes.coldReps} runs each`)
+  log(`\n### Import time of each module, alone in a fresh process, plain node, ${sizes.coldReps} runs each`)
   log(table(
     ["module", "import ms", "× axios", "peak RSS MB"],
     importSpecifiers.map((s) => {
@@ -336,9 +433,11 @@ const cold = Effect.gen(function*() {
     target: "≤ 2× axios",
     measured: `${fmt(first, 2)}×`,
     hit: first <= 2,
-    profile: { label: "cold-client-undici", script: "cases/coldstart.ts", args: profileArgs }
+    profile: { label: "cold-client-undici", script: coldScript, args: profileArgs }
   })
-  if (profileMisses && first > 2) yield* profile("cold-client-undici", "cases/coldstart.ts", profileArgs)
+  if (profileMisses && first > 2) {
+    yield* profile("cold-client-undici", coldScript, profileArgs, { node: dist, loader: false })
+  }
 }).pipe(Effect.scoped)
 
 const bulk = Effect.gen(function*() {
@@ -456,9 +555,16 @@ const uploads = Effect.gen(function*() {
     hit: above < 40
   })
   if (profileMisses && above >= 40) {
-    yield* profile("uploads-client", "cases/uploads.ts", caseArgs("client"), ["--expose-gc"])
+    yield* profile("uploads-client", "cases/uploads.ts", caseArgs("client"), { node: ["--expose-gc"] })
   }
 }).pipe(Effect.scoped)
+
+/** What the built client costs a user in bytes, and what importing each of its modules loads (scripts/size.ts). */
+const size = Effect.gen(function*() {
+  yield* build
+  log("\n### Size: the README quickstart bundled, and the import graph of each client module (scripts/size.ts)\n")
+  yield* runCommand("bundle sizes (scripts/size.ts)", process.execPath, [...tsx, "scripts/size.ts"], "stdout")
+})
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -466,14 +572,15 @@ const main = Effect.gen(function*() {
   const started = Date.now()
   log(`# effect-legitmark benchmarks${quick ? " (--quick: tiny counts, not figures to quote)" : ""}`)
   log(
-    `node ${process.version}, tsx loader in every child; ${reps} repetition(s) (${repsLong} for the long cases); ` +
-      "implementations interleaved, " +
-      "each run a fresh process"
+    `node ${process.version}; cold start on the built JavaScript under plain node, the other cases under the tsx ` +
+      `loader; ${reps} repetition(s) (${repsLong} for the long cases); implementations interleaved, each run a ` +
+      "fresh process"
   )
   if (sections.has("requests")) yield* requests
   if (sections.has("cold")) yield* cold
   if (sections.has("bulk")) yield* bulk
   if (sections.has("uploads")) yield* uploads
+  if (sections.has("size")) yield* size
   log("\n### Targets (this machine: 2 cores, shared)")
   log(table(
     ["target", "wanted", "measured", ""],

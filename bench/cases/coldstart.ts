@@ -1,13 +1,21 @@
 /**
- * Cold start, in a fresh process: when this module starts running (node + the tsx loader booted), when
- * the implementation's modules are imported, and when the first decoded answer from the static server is
- * in hand, all as `performance.now()`, i.e. milliseconds since the process started.
+ * Cold start, in a fresh process: when this module starts running (node, and the loader if any, booted),
+ * when the implementation's modules are imported, and when the first decoded answer from the static server
+ * is in hand, all as `performance.now()`, i.e. milliseconds since the process started.
  *
- *   tsx bench/cases/coldstart.ts --impl client-undici --url http://127.0.0.1:PORT
- *   tsx bench/cases/coldstart.ts --import @effect-legitmark/client
+ * The orchestrator runs it as plain JavaScript under plain node, the way a user's production process runs:
+ * it bundles this file (with `../lib/protocol.ts` inlined, every package left external) into
+ * `bench/build/coldstart.mjs`, and runs it with `--conditions=legitmark-dist`, the export condition under
+ * which our workspace packages resolve to their built `dist/*.js` (`pnpm build`) instead of their sources.
  *
- * impl: none (the loader alone), fetch, undici, axios, client-undici, client-fetch. With `--import`, only
- * that module is imported and its import time reported.
+ *   node --conditions=legitmark-dist build/coldstart.mjs --impl client-undici --url http://127.0.0.1:PORT
+ *   node --conditions=legitmark-dist build/coldstart.mjs --import @effect-legitmark/client
+ *   tsx cases/coldstart.ts --impl client-undici --url …     (the sources under the tsx loader, for comparison)
+ *
+ * impl: none (node, or the loader, alone), fetch, undici, axios, client-undici, client-fetch, and
+ * platform-undici (the floor under the client: `@effect/platform`'s `HttpClient` on `NodeHttpClient.layerUndici`
+ * and the same schema decode, without the client). With `--import`, only that module is imported and its
+ * import time reported.
  */
 import { args, maxRssMb, report, str } from "../lib/protocol.js"
 
@@ -43,6 +51,21 @@ const load = async (): Promise<() => Promise<unknown>> => {
     case "axios": {
       const { default: axios } = await import("axios")
       return async () => (await axios.get(target, { headers })).data
+    }
+    case "platform-undici": {
+      // The floor under the client: the same transport and the same schema decode, no client code.
+      const HttpClient = await import("@effect/platform/HttpClient")
+      const HttpClientResponse = await import("@effect/platform/HttpClientResponse")
+      const { layerUndici } = await import("@effect/platform-node/NodeHttpClient")
+      const { GetResponse } = await import("@effect-legitmark/schema/ServiceRequest")
+      const Effect = await import("effect/Effect")
+      return () =>
+        Effect.runPromise(
+          HttpClient.get(target, { headers }).pipe(
+            Effect.flatMap(HttpClientResponse.schemaBodyJson(GetResponse)),
+            Effect.provide(layerUndici)
+          )
+        )
     }
     case "client-undici":
     case "client-fetch": {
