@@ -343,6 +343,7 @@ const importSpecifiers = [
   "effect/Schema",
   "@effect/platform/HttpClient",
   "@effect/platform-node/NodeHttpClient",
+  "@effect-legitmark/client/UndiciHttpClient",
   "@effect-legitmark/schema",
   "@effect-legitmark/client",
   "effect-legitmark",

@@ -12,7 +12,8 @@
  *   node --conditions=legitmark-dist build/coldstart.mjs --import @effect-legitmark/client
  *   tsx cases/coldstart.ts --impl client-undici --url …     (the sources under the tsx loader, for comparison)
  *
- * impl: none (node, or the loader, alone), fetch, undici, axios, client-undici, client-fetch, and
+ * impl: none (node, or the loader, alone), fetch, undici, axios, client-undici (on the client's own
+ * `UndiciHttpClient`, the transport the README provides), client-fetch (on `FetchHttpClient`), and
  * platform-undici (the floor under the client: `@effect/platform`'s `HttpClient` on `NodeHttpClient.layerUndici`
  * and the same schema decode, without the client). With `--import`, only that module is imported and its
  * import time reported.
@@ -74,7 +75,7 @@ const load = async (): Promise<() => Promise<unknown>> => {
       const Layer = await import("effect/Layer")
       const Redacted = await import("effect/Redacted")
       const http = impl === "client-undici"
-        ? (await import("@effect/platform-node/NodeHttpClient")).layerUndici
+        ? (await import("@effect-legitmark/client/UndiciHttpClient")).layer
         : (await import("@effect/platform/FetchHttpClient")).layer
       const layer = LegitmarkClient.layer({ apiKey: Redacted.make("leo_bench"), baseUrl: url }).pipe(
         Layer.provide(http)
