@@ -178,11 +178,13 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
               Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
                 const controller = new AbortController()
                 // The client's per-attempt timeout, when it is kept here: the request and its body are aborted.
+                // Unref'd: the connection keeps the process alive while it matters; an unread body's
+                // timer need not.
                 const timer = timeoutMillis === undefined ? undefined : setTimeout(
                   () =>
                     controller.abort(new DeadlineExceeded(timeoutMillis)),
                   timeoutMillis
-                )
+                ).unref()
                 dispatcher.request({
                   origin: url.right.origin,
                   path: url.right.pathname + url.right.search,
