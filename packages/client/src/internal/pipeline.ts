@@ -324,8 +324,7 @@ export const make = (options: PipelineOptions): Pipeline => {
     // The budget is the API key's: a request sent without it (the public lookup, a presigned upload)
     // neither waits for the limiter nor teaches it.
     const limited = request.headers["authorization"] !== undefined
-    return (limited ? rateLimiter.acquire(rateLimitKey) : Effect.void).pipe(
-      Effect.zipRight(noRedirects(httpClient.execute(request))),
+    return noRedirects(httpClient.execute(request)).pipe(
       Effect.flatMap((response) => Effect.map(response.text, (text) => [response, text] as const)),
       Effect.mapError((error) => transportError(error, request, operation.expected)),
       Effect.timeoutFail({
@@ -337,6 +336,10 @@ export const make = (options: PipelineOptions): Pipeline => {
             timeout
           })
       }),
+      // The permit is taken before the timeout starts: waiting for the rate limit is not the request's time.
+      (exchange) => limited ? Effect.zipRight(rateLimiter.acquire(rateLimitKey), exchange) : exchange,
+      // No answer (a transport failure, a timeout, an interruption): the request is no longer in flight.
+      Effect.onError(() => limited ? rateLimiter.observe(rateLimitKey, { status: 0, levels: [] }) : Effect.void),
       Effect.tap(([response]) =>
         limited
           ? Effect.flatMap(
