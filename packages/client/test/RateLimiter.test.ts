@@ -1,3 +1,4 @@
+import * as Limiter from "@effect/experimental/RateLimiter"
 import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -30,10 +31,52 @@ const ok = (headers: Record<string, string> = {}) => MockHttp.json(200, Fixtures
 const tooMany = (retryAfter: number, headers: Record<string, string>) =>
   MockHttp.json(429, Fixtures.rateLimitBody, { ...headers, "Retry-After": String(retryAfter) })
 
-const clientLayer = (http: ReturnType<typeof MockHttp.layer>, limiter?: Layer.Layer<RateLimiter.RateLimiter>) => {
-  const client = LegitmarkClient.layer({ apiKey: Redacted.make(apiKey), baseUrl: "https://api.legitmark.test" })
+const clientLayer = (
+  http: ReturnType<typeof MockHttp.layer>,
+  limiter?: Layer.Layer<RateLimiter.RateLimiter>,
+  options: Partial<LegitmarkClient.Options> = {}
+) => {
+  const client = LegitmarkClient.layer({
+    apiKey: Redacted.make(apiKey),
+    baseUrl: "https://api.legitmark.test",
+    ...options
+  })
     .pipe(Layer.provide(http))
   return Layer.merge(limiter === undefined ? client : Layer.provide(client, limiter), http)
+}
+
+interface ServerWindow {
+  readonly start: number
+  accepted: number
+  rejected: number
+}
+
+/**
+ * A server with Legitmark's fixed windows, as the simulator has them: `limit` requests per `windowMs`,
+ * each window starting with the first request after the previous one ended, its reset sent in epoch
+ * seconds rounded up. `foreign` requests of another consumer of the key are counted as each window opens.
+ */
+const fixedWindows = (limit: number, windowMs: number, foreign = 0) => {
+  const windows: Array<ServerWindow> = []
+  let count = 0
+  const http = MockHttp.layer((request) => {
+    let current = windows.at(-1)
+    if (current === undefined || request.at >= current.start + windowMs) {
+      current = { start: request.at, accepted: 0, rejected: 0 }
+      windows.push(current)
+      count = foreign
+    }
+    count++
+    const resetAt = current.start + windowMs
+    const headers = limits(limit, Math.max(0, limit - count), resetAt)
+    if (count > limit) {
+      current.rejected++
+      return tooMany(Math.max(1, Math.ceil((resetAt - request.at) / 1000)), headers)
+    }
+    current.accepted++
+    return ok(headers)
+  })
+  return { http, windows }
 }
 
 const sentAt = Effect.map(MockHttp.requests, (all) => all.map((r) => r.at - start))
@@ -45,13 +88,17 @@ const concurrently = (n: number, ms: number) =>
     const fiber = yield* Effect.fork(
       Effect.forEach(Array.from({ length: n }), () => client.serviceRequests.get(srUuid), { concurrency: "unbounded" })
     )
-    for (let t = 0; t < ms; t += 500) yield* TestClock.adjust(Duration.millis(500))
+    for (let t = 0; t < ms; t += 5_000) yield* TestClock.adjust(Duration.millis(Math.min(5_000, ms - t)))
     return yield* Fiber.join(fiber)
   })
 
-/** The most requests sent within any `windowMs`. */
-const busiest = (times: ReadonlyArray<number>, windowMs: number) =>
-  Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + windowMs).length))
+/** One call alone (it teaches the limit), then `n - 1` at once for `ms` of the clock. */
+const calls = (n: number, ms: number) =>
+  Effect.gen(function*() {
+    const client = yield* LegitmarkClient
+    yield* client.serviceRequests.get(srUuid)
+    yield* concurrently(n - 1, ms)
+  })
 
 describe("RateLimiter (the default: in memory, per client)", () => {
   it.effect("never throttles while the answers carry no rate-limit headers", () =>
@@ -63,20 +110,103 @@ describe("RateLimiter (the default: in memory, per client)", () => {
       expect(new Set(times)).toEqual(new Set([0]))
     }).pipe(Effect.provide(clientLayer(MockHttp.layer([ok()])))))
 
-  it.effect("learns the limit from the headers and paces under it", () =>
+  const server = fixedWindows(10, 10_000)
+  it.effect("spends each window in full at once, then waits for its end instead of pacing", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start)
+      yield* calls(50, 60_000)
+      const { windows } = server
+      // 50 calls at 10 per window: five windows, each opened by its first request and spent at once.
+      expect(windows.map((w) => w.accepted)).toEqual([10, 10, 10, 10, 10])
+      expect(windows.every((w) => w.rejected <= 1)).toBe(true)
+      const times = yield* sentAt
+      expect(times.filter((t) => t === 0)).toHaveLength(10)
+      // The fifth window cannot open before 40 s; it opens well within a second of that.
+      expect(windows[4]!.start - start).toBeLessThan(41_000)
+    }).pipe(Effect.provide(clientLayer(server.http))))
+
+  const learning = fixedWindows(10, 10_000)
+  it.effect("learns the window's length to well under a second, although the reset headers are in seconds", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start + 300)
+      yield* calls(120, 150_000)
+      const { windows } = learning
+      expect(windows.map((w) => w.accepted)).toEqual(Array(12).fill(10))
+      // At most one 429 per window: a request sent to see whether a window was over.
+      expect(windows.every((w) => w.rejected <= 1)).toBe(true)
+      // Once learned, each window opens within 1% of its length after the previous one ended.
+      const gaps = windows.slice(1).map((w, i) => w.start - (windows[i]!.start + 10_000))
+      expect(gaps.every((gap) => gap >= 0)).toBe(true)
+      expect(gaps.slice(-6).every((gap) => gap <= 100)).toBe(true)
+    }).pipe(Effect.provide(clientLayer(learning.http))))
+
+  const told = fixedWindows(10, 10_000)
+  it.effect("with the window's length given, opens each window as soon as the previous one ends", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start + 300)
+      yield* calls(50, 60_000)
+      const { windows } = told
+      expect(windows.map((w) => w.accepted)).toEqual([10, 10, 10, 10, 10])
+      expect(windows.every((w) => w.rejected === 0)).toBe(true)
+      expect(windows.map((w) => w.start - start - 300)).toEqual([0, 10_000, 20_000, 30_000, 40_000])
+    }).pipe(Effect.provide(clientLayer(told.http, RateLimiter.layer({ window: "10 seconds" })))))
+
+  // Another consumer of the key (not sharing the store) spends 4 of each window's 10 first.
+  const shared = fixedWindows(10, 10_000, 4)
+  it.effect("counts what the server counted: requests the store did not see cause no burst of 429s", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start)
+      yield* calls(30, 80_000)
+      const { windows } = shared
+      expect(windows.map((w) => w.accepted)).toEqual([6, 6, 6, 6, 6])
+      expect(windows.every((w) => w.rejected <= 1)).toBe(true)
+    }).pipe(Effect.provide(clientLayer(shared.http))))
+
+  it.effect("sends a window's first request alone: the others wait for its answer", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(start)
       const client = yield* LegitmarkClient
-      // The first answer teaches 10 per 10 s window.
       yield* client.serviceRequests.get(srUuid)
-      yield* concurrently(20, 40_000)
-      const times = yield* sentAt
-      expect(times).toHaveLength(21)
-      // 90% of the limit at most in any window.
-      expect(busiest(times, 10_000)).toBeLessThanOrEqual(9)
-      // Paced, not serialized behind a whole window.
-      expect(times.at(-1)!).toBeLessThan(30_000)
-    }).pipe(Effect.provide(clientLayer(MockHttp.layer((_, n) => ok(limits(10, 9 - (n % 10), start + 10_000)))))))
+      yield* concurrently(5, 10_000)
+      // The window was spent: the first request after its end goes alone, the rest after its answer.
+      expect(yield* sentAt).toEqual([0, 4_000, 4_200, 4_200, 4_200, 4_200])
+    }).pipe(
+      Effect.provide(clientLayer(MockHttp.layerEffect((_, n) =>
+        n === 0 ?
+          Effect.succeed(ok(limits(10, 0, start + 4_000))) :
+          Effect.as(Effect.sleep("200 millis"), ok(limits(10, 9 - n, start + 14_000)))
+      )))
+    ))
+
+  it.effect("a request that got no answer is no longer in flight (and is taken as counted)", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start)
+      const client = yield* LegitmarkClient
+      yield* client.serviceRequests.get(srUuid)
+      // 2 were left; this one times out, and may have been counted: 1 is left.
+      const lost = yield* Effect.fork(
+        Effect.either(client.serviceRequests.get(srUuid).pipe(Effect.provide(RetryPolicy.none)))
+      )
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.join(lost)
+      yield* concurrently(2, 10_000)
+      // One goes at once; the other waits for the window's end.
+      expect(yield* sentAt).toEqual([0, 0, 2_000, 5_000])
+    }).pipe(
+      Effect.provide(clientLayer(
+        MockHttp.layer((_, n) =>
+          n === 0 ?
+            ok(limits(10, 2, start + 5_000)) :
+            n === 1 ?
+            { hang: true } :
+            n === 2 ?
+            ok(limits(10, 0, start + 5_000)) :
+            ok(limits(10, 12 - n, start + 15_000))
+        ),
+        undefined,
+        { timeout: "1 second" }
+      ))
+    ))
 
   // The server walls every request of the next 5 s; one caller meets the wall, then 8 more start.
   const wall = MockHttp.layer((request) =>
@@ -120,16 +250,21 @@ describe("RateLimiter (the default: in memory, per client)", () => {
       yield* TestClock.setTime(start)
       const client = yield* LegitmarkClient
       yield* client.serviceRequests.get(srUuid)
-      // 10 per 10 s: one permit every 1.25 s, so the 5 callers queue behind each other.
+      // 2 are left: 2 of the 5 callers go, 3 wait; a 429 (someone else spent the window) holds them.
       yield* concurrently(5, 30_000)
-      const all = yield* MockHttp.requests
-      const times = all.map((r) => r.at - start)
-      expect(times[1]).toBe(0)
-      expect(times.slice(2).every((t) => t >= 5_000)).toBe(true)
-      expect(all).toHaveLength(7)
+      const times = yield* sentAt
+      expect(times.slice(0, 3)).toEqual([0, 0, 0])
+      expect(times.slice(3).every((t) => t >= 5_000)).toBe(true)
+      expect(times).toHaveLength(7)
     }).pipe(
       Effect.provide(clientLayer(MockHttp.layer((_, n) =>
-        n === 1 ? tooMany(5, limits(10, 0, start + 5_000)) : ok(limits(10, 5, start + 10_000))
+        n === 0 ?
+          ok(limits(10, 2, start + 10_000)) :
+          n === 1 ?
+          tooMany(5, limits(10, 0, start + 10_000)) :
+          n === 2 ?
+          ok(limits(10, 0, start + 10_000)) :
+          ok(limits(10, 12 - n, start + 15_000))
       )))
     ))
 
@@ -172,6 +307,62 @@ describe("RateLimiter.layer (shared)", () => {
     Effect.gen(function*() {
       expect(yield* twoClients).toEqual([0, 0])
     }).pipe(Effect.provide(Layer.mergeAll(oneWall, RetryPolicy.none))))
+
+  // Two limiters on one store, as two processes sharing Redis.
+  const fleet = fixedWindows(10, 10_000)
+  it.scoped("limiters sharing a store count one budget per window: the server's", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start + 300)
+      const store = yield* Layer.build(Limiter.layerStoreMemory)
+      const options = { apiKey: Redacted.make(apiKey), baseUrl: "https://api.legitmark.test" }
+      const client = Effect.flatMap(
+        Effect.provide(RateLimiter.make(), store),
+        (limiter) => Effect.provideService(LegitmarkClient.make(options), RateLimiter.RateLimiter, limiter)
+      )
+      const clients = [yield* client, yield* client]
+      const fiber = yield* Effect.fork(Effect.forEach(
+        clients,
+        (c) =>
+          Effect.zipRight(
+            c.serviceRequests.get(srUuid),
+            Effect.forEach(Array.from({ length: 24 }), () => c.serviceRequests.get(srUuid), { concurrency: 4 })
+          ),
+        { concurrency: "unbounded" }
+      ))
+      for (let t = 0; t < 60_000; t += 5_000) yield* TestClock.adjust("5 seconds")
+      yield* Fiber.join(fiber)
+      const { windows } = fleet
+      expect(windows.map((w) => w.accepted)).toEqual([10, 10, 10, 10, 10])
+      // A 429 per window at most, on average: the one limiter that did not open a window knows it only
+      // from its own answers, and its first request may come after the other has spent the window.
+      expect(windows.reduce((n, w) => n + w.rejected, 0)).toBeLessThanOrEqual(windows.length)
+    }).pipe(Effect.provide(fleet.http)))
+
+  it.effect("takes the permits of a large limit from the store a hundredth of it at a time", () => {
+    let storeCalls = 0
+    const counting = Layer.effect(
+      Limiter.RateLimiterStore,
+      Effect.map(Limiter.RateLimiterStore, (inner) =>
+        Limiter.RateLimiterStore.of({
+          ...inner,
+          fixedWindow: (o) => Effect.suspend(() => (storeCalls++, inner.fixedWindow(o)))
+        }))
+    ).pipe(Layer.provide(Limiter.layerStoreMemory))
+    return Effect.gen(function*() {
+      yield* TestClock.setTime(start)
+      yield* calls(200, 1_000)
+      expect(yield* MockHttp.requests).toHaveLength(200)
+      // The first request's (it was not counted), then one lease.
+      expect(storeCalls).toBeLessThanOrEqual(2)
+    }).pipe(
+      Effect.provide(
+        clientLayer(
+          MockHttp.layer([ok(limits(1e9, 1e9 - 1, start + 3_600_000))]),
+          RateLimiter.layerStore().pipe(Layer.provide(counting))
+        )
+      )
+    )
+  })
 
   it.effect("keys budgets by a hash of the API key, never the key", () =>
     Effect.gen(function*() {

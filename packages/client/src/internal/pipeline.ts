@@ -19,7 +19,7 @@ import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Errors from "../LegitmarkError.js"
-import type * as RateLimiter from "../RateLimiter.js"
+import * as RateLimiter from "../RateLimiter.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import { deadline, DeadlineExceeded, keepsDeadlines } from "./deadline.js"
 
@@ -381,7 +381,14 @@ export const make = (options: PipelineOptions): Pipeline => {
         (e) => unexpected(ParseResult.TreeFormatter.formatErrorSync(e))
       )
     }
-    const exchange = limited ? Effect.zipRight(rateLimiter.acquire(rateLimitKey), answered) : answered
+    // The limiter counts the request in flight from its permit to its answer; when no answer comes (a
+    // failure, a timeout, an interruption, even while waiting for the permit) it is told so.
+    const exchange = limited
+      ? Effect.onError(
+        Effect.zipRight(rateLimiter.acquire(rateLimitKey), answered),
+        () => rateLimiter.observe(rateLimitKey, RateLimiter.noAnswer)
+      )
+      : answered
     return Effect.flatMap(exchange, ({ response, text }) =>
       Effect.clockWith((clock) => {
         const now = clock.unsafeCurrentTimeMillis()
