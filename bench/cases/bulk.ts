@@ -11,7 +11,7 @@
  * the creates that failed.
  */
 import { LegitmarkClient } from "@effect-legitmark/client"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -63,7 +63,7 @@ const program = Effect.gen(function*() {
 }).pipe(
   Effect.provide(
     LegitmarkClient.layer({ apiKey: Redacted.make("leo_bench"), baseUrl: url, assetUrl: url }).pipe(
-      Layer.provide(NodeHttpClient.layerUndici)
+      Layer.provide(UndiciHttpClient.layer)
     )
   ),
   Effect.withClock(clock)
