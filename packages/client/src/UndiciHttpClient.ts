@@ -32,7 +32,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import type { ReadableStream as NodeReadableStream } from "node:stream/web"
-import { Agent, type Dispatcher } from "undici"
+import { Agent, type Dispatcher, FormData as UndiciFormData } from "undici"
 import { currentTimeoutMillis, DeadlineExceeded, keepsDeadlines } from "./internal/deadline.js"
 
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
@@ -115,8 +115,11 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    // undici's own FormData is the global one on the Node versions it supports.
-    return this.read(() => this.source.body.formData() as Promise<FormData>)
+    // undici's `request` bodies do not parse forms: the global `Response` does, from the bytes.
+    return this.read(async () => {
+      const bytes = await this.source.body.arrayBuffer()
+      return new Response(bytes, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData()
+    })
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
@@ -146,8 +149,12 @@ const bodyOf = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Bod
       return Effect.succeed(body.body)
     case "Raw":
       return Effect.succeed(body.body as Body)
-    case "FormData":
-      return Effect.succeed(body.formData as unknown as Body)
+    case "FormData": {
+      // The global FormData is Node's own copy of undici's; this package's undici wants its own.
+      const form = new UndiciFormData()
+      for (const [name, value] of body.formData) form.append(name, value)
+      return Effect.succeed(form)
+    }
     case "Stream":
       // A stream that fails aborts the request with its error, which ends up in the `RequestError`'s cause.
       return Effect.map(

@@ -115,6 +115,28 @@ describe("UndiciHttpClient", () => {
       expect(seen[0]!.headers["content-length"]).toBe("18")
     }))
 
+  it.scopedLive("sends a form and reads a form answer", () =>
+    Effect.gen(function*() {
+      const { seen, url } = yield* server((request, response, body) => {
+        // Echo the multipart body back with its content type.
+        response.writeHead(200, { "content-type": request.headers["content-type"] ?? "" })
+        response.end(body)
+      })
+      const http = yield* client
+      const sent = new FormData()
+      sent.append("reference_id", "SKU-1")
+      sent.append("photo", new Blob([new Uint8Array([1, 2, 3])], { type: "image/png" }), "front.png")
+      const response = yield* http.execute(
+        HttpClientRequest.post(`${url}/form`).pipe(HttpClientRequest.bodyFormData(sent))
+      )
+      expect(seen[0]!.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/)
+      const form = yield* response.formData
+      expect(form.get("reference_id")).toBe("SKU-1")
+      const photo = form.get("photo")
+      expect(photo instanceof Blob && [...new Uint8Array(yield* Effect.promise(() => photo.arrayBuffer()))])
+        .toEqual([1, 2, 3])
+    }))
+
   it.scopedLive("a request body that fails fails the request, with the body's error in the cause", () =>
     Effect.gen(function*() {
       const { url } = yield* server((_, response) => response.end())
