@@ -1,6 +1,7 @@
 /**
  * The benchmark orchestrator: `pnpm bench` (or `tsx bench/run.ts`). Every measurement runs in a fresh
- * child process (bench/cases/*.ts; cold start compiled, on the built packages, under plain node),
+ * child process (bench/cases/*.ts; per-request cost and cold start compiled, on the built packages, under
+ * plain node),
  * implementations interleaved within each repetition, against servers that live for the whole run in
  * processes of their own. Prints medians, ratios to the baseline measured in the same run, and the
  * targets, hit or missed; for a missed target, a CPU profile of the client case is taken
@@ -9,7 +10,7 @@
  *   pnpm bench                     the full run (about 10 minutes on 2 cores)
  *   pnpm bench --quick             tiny counts, one repetition: a smoke run
  *   pnpm bench --only requests,cold --reps 5 --profile
- *   pnpm bench --only cold         builds the packages first (pnpm build): cold start runs their dist
+ *   pnpm bench --only cold         builds the packages first (pnpm build): requests and cold start run dist
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -224,6 +225,10 @@ const requestImpls = [
 ] as const
 
 const requests = Effect.gen(function*() {
+  // The built packages under plain node, as users run them (and as cold start runs): under the tsx
+  // loader, the client's TypeScript sources and the loader's own state would count in its peak RSS.
+  yield* build
+  const script = yield* compileCase("requests")
   const url = yield* server("static server (bench/server.ts)", ["bench/server.ts"])
   const modes = [
     { label: `sequential, ${fmt(sizes.seq)} requests`, n: sizes.seq, concurrency: 1, reps, impls: requestImpls },
@@ -232,8 +237,7 @@ const requests = Effect.gen(function*() {
       n: sizes.conc,
       concurrency: 32,
       reps: repsLong,
-      // The decode-only baseline is a diagnostic: sequential is enough to size the decoding.
-      impls: requestImpls.filter((i) => i !== "fetch-decode")
+      impls: requestImpls
     }
   ]
   const results = new Map<string, Array<Figures>>()
@@ -241,7 +245,7 @@ const requests = Effect.gen(function*() {
     for (const mode of modes.filter((m) => rep < m.reps)) {
       for (const impl of rotate(mode.impls, rep)) {
         progress(`requests ${mode.concurrency === 1 ? "seq" : "c32"} ${impl} (rep ${rep + 1}/${reps})`)
-        const run = yield* runChild("cases/requests.ts", [
+        const run = yield* runChild(script, [
           "--impl",
           impl,
           "--url",
@@ -250,7 +254,7 @@ const requests = Effect.gen(function*() {
           String(mode.n),
           "--concurrency",
           String(mode.concurrency)
-        ])
+        ], { node: dist, loader: false })
         const key = `${mode.concurrency}:${impl}`
         results.set(key, [...(results.get(key) ?? []), ...run.figures])
       }
@@ -279,7 +283,7 @@ const requests = Effect.gen(function*() {
   const fetchRuns = results.get("32:fetch") ?? []
   const profileCase = {
     label: "requests-client-undici-c32",
-    script: "cases/requests.ts",
+    script,
     args: ["--impl", "client-undici", "--url", url, "--n", String(Math.min(sizes.conc, 5000)), "--concurrency", "32"]
   }
   const rps = med(client, "requestsPerSecond") / med(fetchRuns, "requestsPerSecond")
@@ -305,7 +309,9 @@ const requests = Effect.gen(function*() {
   // Profiles need the server: take them while it is up.
   if (profileMisses) {
     const missed = targets.filter((t) => !t.hit && t.profile?.label === profileCase.label)
-    if (missed.length > 0) yield* profile(profileCase.label, profileCase.script, profileCase.args)
+    if (missed.length > 0) {
+      yield* profile(profileCase.label, profileCase.script, profileCase.args, { node: dist, loader: false })
+    }
   }
 }).pipe(Effect.scoped)
 
@@ -352,27 +358,37 @@ const importSpecifiers = [
 ] as const
 
 /** The cold-start case compiled to plain JavaScript: its own helpers (../lib) inlined, every package external. */
+/**
+ * A case compiled to plain JavaScript (`build/<case>.mjs`): its own helpers (../lib) inlined, every package
+ * external, so that under `--conditions=legitmark-dist` the child runs the built packages as users do.
+ */
+const compileCase = (name: string) => {
+  const script = `build/${name}.mjs`
+  return Effect.as(
+    Effect.tryPromise({
+      try: async () => {
+        const esbuild = await import("esbuild")
+        await esbuild.build({
+          entryPoints: [path.join(benchDir, "cases", `${name}.ts`)],
+          outfile: path.join(benchDir, script),
+          bundle: true,
+          packages: "external",
+          platform: "node",
+          format: "esm",
+          target: "node20",
+          logLevel: "warning"
+        })
+      },
+      catch: (e) => new Error(`compiling cases/${name}.ts: ${String(e)}`)
+    }),
+    script
+  )
+}
 const coldScript = "build/coldstart.mjs"
-const compileCold = Effect.tryPromise({
-  try: async () => {
-    const esbuild = await import("esbuild")
-    await esbuild.build({
-      entryPoints: [path.join(benchDir, "cases", "coldstart.ts")],
-      outfile: path.join(benchDir, coldScript),
-      bundle: true,
-      packages: "external",
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      logLevel: "warning"
-    })
-  },
-  catch: (e) => new Error(`compiling cases/coldstart.ts: ${String(e)}`)
-})
 
 const cold = Effect.gen(function*() {
   yield* build
-  yield* compileCold
+  yield* compileCase("coldstart")
   const url = yield* server("static server (bench/server.ts)", ["bench/server.ts"])
   const runs = new Map<string, Array<Figures & { readonly spawnToExitMs: number }>>()
   const add = (key: string, run: Run) =>
