@@ -589,8 +589,8 @@ const main = Effect.gen(function*() {
   const started = Date.now()
   log(`# effect-legitmark benchmarks${quick ? " (--quick: tiny counts, not figures to quote)" : ""}`)
   log(
-    `node ${process.version}; cold start on the built JavaScript under plain node, the other cases under the tsx ` +
-      `loader; ${reps} repetition(s) (${repsLong} for the long cases); implementations interleaved, each run a ` +
+    `node ${process.version}; per-request cost and cold start on the built JavaScript under plain node, bulk ` +
+      `and uploads under the tsx loader; ${reps} repetition(s) (${repsLong} for the long cases); implementations interleaved, each run a ` +
       "fresh process"
   )
   if (sections.has("requests")) yield* requests
