@@ -3,7 +3,10 @@
  * flight, after a warm-up, with one implementation. Reports client CPU per request (this process's
  * `process.cpuUsage`, all threads), requests/s and peak RSS.
  *
- *   tsx bench/cases/requests.ts --impl client-undici --url http://127.0.0.1:PORT --n 5000 --concurrency 1
+ * The orchestrator compiles it to `build/requests.mjs` and runs it on the built packages under plain node:
+ *
+ *   node --conditions=legitmark-dist build/requests.mjs --impl client-undici --url http://127.0.0.1:PORT --n 5000
+ *   tsx bench/cases/requests.ts --impl client-undici --url …     (the sources under the tsx loader)
  *
  * impl: client-undici (LegitmarkClient on its default transport, the client's own
  * UndiciHttpClient.layer), client-platform-undici (on @effect/platform-node's NodeHttpClient.layerUndici),
