@@ -3,10 +3,11 @@
  *
  * It sends what `@effect/platform-node`'s `NodeHttpClient.layerUndici` sends, and answers the same
  * `HttpClientResponse`, with less work per request: no `http.client` span of its own (the
- * `LegitmarkClient` call's span already covers the request), no abort-controller bookkeeping beyond the
- * one `Effect.async` gives, and a response whose headers and body are read once, without running a
- * fiber per read. Interrupting a request or a body read aborts it. Like undici, it never follows a
- * redirect, and it leaves timeouts to the caller (the client times every attempt out itself).
+ * `LegitmarkClient` call's span already covers the request), one abort controller and no registry of
+ * them, and a response whose headers and body are read once, without running a fiber per read.
+ * Interrupting a request or a body read aborts it. Like undici, it never follows a redirect. It keeps
+ * the `LegitmarkClient`'s per-attempt timeout itself (the request and its body are aborted when it runs
+ * out), so that timing a call out costs no fiber; other callers get no timeout from it.
  *
  * Any other `HttpClient` works with the client too, e.g. `FetchHttpClient.layer` from `@effect/platform`
  * or `NodeHttpClient.layerUndici` from `@effect/platform-node`, one Layer away.
