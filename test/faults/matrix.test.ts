@@ -309,6 +309,15 @@ const runCell = (cell: Cell, want: Expected, fired = 1) =>
     }).toEqual(want)
   })
 
+/** `fault` on `endpoint`'s route, once, answering at once (a `delay` after `delayMs`). */
+const once = (endpoint: Endpoint, fault: Fault): Faults.Spec => ({
+  route: endpoint.route,
+  fault,
+  times: 1,
+  retryAfter: 0,
+  ms: delayMs
+})
+
 describe("fault matrix: endpoint × fault → outcome (attempts counted by the simulator)", () => {
   for (const endpoint of endpoints) {
     describe(endpoint.name, () => {
@@ -317,7 +326,7 @@ describe("fault matrix: endpoint × fault → outcome (attempts counted by the s
         it.scopedLive(`${endpoint.name} × ${fault} → ${show(want)}`, () =>
           runCell({
             endpoint,
-            spec: { route: endpoint.route, fault, times: 1, retryAfter: 0, ms: delayMs }
+            spec: once(endpoint, fault)
           }, want))
       }
     })
@@ -338,7 +347,7 @@ describe("fault matrix on the platform's transports: delays and dropped connecti
         it.scopedLive(`${transport.name}: ${endpoint.name} × ${fault} → ${show(want)}`, () =>
           runCell({
             endpoint,
-            spec: { route: endpoint.route, fault, times: 1, retryAfter: 0, ms: delayMs },
+            spec: once(endpoint, fault),
             transport: transport.layer
           }, want))
       }

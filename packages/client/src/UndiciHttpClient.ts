@@ -34,7 +34,7 @@ import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import type { ReadableStream as NodeReadableStream } from "node:stream/web"
 import { Agent, type Dispatcher, FormData as UndiciFormData } from "undici"
-import { currentTimeoutMillis, DeadlineExceeded, keepsDeadlines } from "./internal/deadline.js"
+import { currentTimeoutMillis, DeadlineExceeded, ownTransports } from "./internal/deadline.js"
 
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
@@ -221,7 +221,7 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
       ),
     Effect.succeed
   )
-  keepsDeadlines.add(client)
+  ownTransports.add(client)
   return client
 }
 

@@ -33,8 +33,11 @@ export class DeadlineExceeded extends Error {
   }
 }
 
-/** The transports that keep deadlines (they register themselves). */
-export const keepsDeadlines = new WeakSet<HttpClient.HttpClient>()
+/**
+ * The client's own transports (they register themselves): they keep deadlines, make no span of their own
+ * and never follow a redirect, so the pipeline neither wraps them nor times them out with a fiber.
+ */
+export const ownTransports = new WeakSet<HttpClient.HttpClient>()
 
 const liveClockClass = Effect.runSync(Effect.clock).constructor
 const isLive = (clock: Clock.Clock) => clock.constructor === liveClockClass
@@ -49,13 +52,14 @@ const timedOut = (cause: Cause.Cause<unknown>) =>
   Cause.isInterruptedOnly(cause) && [...Cause.interruptors(cause)].some((id) => Equal.equals(id, deadlineId))
 
 /**
- * `self`, a call through `httpClient`, failing with `onTimeout()` (and interrupted, or aborted by the
- * transport) when it has not completed within `duration`. A transport that keeps deadlines fails with a
- * `DeadlineExceeded` in its error's cause instead, which the caller maps.
+ * `self`, a call through a transport, failing with `onTimeout()` (and interrupted, or aborted by the
+ * transport) when it has not completed within `duration`. When `transportKeeps` (one of
+ * {@link ownTransports}), the transport fails with a `DeadlineExceeded` in its error's cause instead,
+ * which the caller maps.
  */
 export const deadline = <A, E, R, E2>(
   self: Effect.Effect<A, E, R>,
-  httpClient: HttpClient.HttpClient,
+  transportKeeps: boolean,
   duration: Duration.Duration,
   onTimeout: () => E2
 ): Effect.Effect<A, E | E2, R> => {
@@ -63,7 +67,7 @@ export const deadline = <A, E, R, E2>(
   const millis = Duration.toMillis(duration)
   return Effect.clockWith((clock) => {
     if (!isLive(clock) || millis > maxTimerMs) return Effect.timeoutFail(self, { duration, onTimeout })
-    if (keepsDeadlines.has(httpClient)) return Effect.locally(self, currentTimeoutMillis, millis)
+    if (transportKeeps) return Effect.locally(self, currentTimeoutMillis, millis)
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Effect.fork(restore(self)), (child) => {
         const timer = setTimeout(() => child.unsafeInterruptAsFork(deadlineId), millis)

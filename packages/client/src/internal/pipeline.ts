@@ -21,7 +21,7 @@ import * as Schema from "effect/Schema"
 import * as Errors from "../LegitmarkError.js"
 import * as RateLimiter from "../RateLimiter.js"
 import * as RetryPolicy from "../RetryPolicy.js"
-import { deadline, DeadlineExceeded, keepsDeadlines } from "./deadline.js"
+import { deadline, DeadlineExceeded, ownTransports } from "./deadline.js"
 
 /** The errors that only some endpoints can produce, chosen per operation. */
 export type ExpectedTag = "InvalidRequestError" | "ValidationError" | "NotFoundError" | "ConflictError"
@@ -332,7 +332,8 @@ export const make = (options: PipelineOptions): Pipeline => {
   // comparable to the rest of the call (the client's `UndiciHttpClient` makes none). Without that span
   // no trace headers (traceparent, b3) are sent either: they would tell Legitmark, and any storage host,
   // the ids of the partner's own traces.
-  const own = keepsDeadlines.has(options.httpClient)
+  // Decided once: the client's own transport keeps the timeout, makes no span and follows no redirect.
+  const own = ownTransports.has(options.httpClient)
   const httpClient = own ? options.httpClient : HttpClient.withTracerDisabledWhen(options.httpClient, () => true)
   // The client's transport never follows a redirect; any other is told not to.
   const execute = own
@@ -354,7 +355,7 @@ export const make = (options: PipelineOptions): Pipeline => {
     // The timeout is the server's time to answer: waiting for the rate limiter is not part of it.
     const answered = deadline(
       Effect.mapError(send, (error) => transportError(error, request, operation.expected, timeout)),
-      options.httpClient,
+      own,
       timeout,
       () => timeoutError(request, timeout)
     )
