@@ -1,16 +1,16 @@
 import * as Media from "@effect-legitmark/schema/Media"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
 import type { LegitmarkClient } from "../LegitmarkClient.js"
 import { parseBaseUrl } from "../LegitmarkClient.js"
 import { InvalidRequestError } from "../LegitmarkError.js"
 import * as Photo from "../Photo.js"
 import * as Validation from "../Validation.js"
+import { decoder } from "./decoder.js"
 import type { Pipeline } from "./pipeline.js"
 import { safeUrl } from "./pipeline.js"
 
-const decodeIntent = Schema.decodeUnknown(Media.IntentResponse)
+const decodeIntent = decoder(Media.IntentResponse)
 
 // A presigned URL may point at any storage host, but must be https (or loopback) like the API hosts.
 const validateUploadUrl = (url: string) => {

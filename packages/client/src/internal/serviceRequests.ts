@@ -7,15 +7,16 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { LegitmarkClient } from "../LegitmarkClient.js"
 import * as Validation from "../Validation.js"
+import { decoder } from "./decoder.js"
 import type { Pipeline } from "./pipeline.js"
 
 const encodeCreate = Schema.encodeSync(SR.CreateServiceRequest)
-const decodeCreate = Schema.decodeUnknown(SR.CreateResponse)
-const decodeGet = Schema.decodeUnknown(SR.GetResponse)
-const decodeSubmit = Schema.decodeUnknown(SR.SubmitResponse)
-const decodeSideGroups = Schema.decodeUnknown(Side.SideGroupsResponse)
-const decodeProgress = Schema.decodeUnknown(Progress.ProgressResponse)
-const decodeFind = Schema.decodeUnknown(SR.FindResponse)
+const decodeCreate = decoder(SR.CreateResponse)
+const decodeGet = decoder(SR.GetResponse)
+const decodeSubmit = decoder(SR.SubmitResponse)
+const decodeSideGroups = decoder(Side.SideGroupsResponse)
+const decodeProgress = decoder(Progress.ProgressResponse)
+const decodeFind = decoder(SR.FindResponse)
 
 // Where an SR can be submitted from: a draft, or photos QC rejected and since replaced.
 const isSubmittable = (sr: SR.ServiceRequest) =>

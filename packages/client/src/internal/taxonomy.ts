@@ -5,25 +5,25 @@
 import * as Taxonomy from "@effect-legitmark/schema/Taxonomy"
 import * as Effect from "effect/Effect"
 import type * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { LegitmarkClient } from "../LegitmarkClient.js"
 import * as Validation from "../Validation.js"
+import { decoder } from "./decoder.js"
 import * as Pagination from "./pagination.js"
 import type { ExpectedTag, Pipeline } from "./pipeline.js"
 
-const decodeTree = Schema.decodeUnknown(Taxonomy.TreeResponse)
-const decodeCategories = Schema.decodeUnknown(Taxonomy.CategoryListResponse)
-const decodeCategory = Schema.decodeUnknown(Taxonomy.CategoryResponse)
-const decodeTypes = Schema.decodeUnknown(Taxonomy.TypeListResponse)
-const decodeType = Schema.decodeUnknown(Taxonomy.TypeResponse)
-const decodeBrands = Schema.decodeUnknown(Taxonomy.BrandListResponse)
-const decodeModels = Schema.decodeUnknown(Taxonomy.ModelListResponse)
-const decodeServices = Schema.decodeUnknown(Taxonomy.ServiceListResponse)
-const decodeService = Schema.decodeUnknown(Taxonomy.ServiceResponse)
-const decodeSides = Schema.decodeUnknown(Taxonomy.SideListResponse)
-const decodeSide = Schema.decodeUnknown(Taxonomy.SideResponse)
-const decodeReasons = Schema.decodeUnknown(Taxonomy.ReasonListResponse)
+const decodeTree = decoder(Taxonomy.TreeResponse)
+const decodeCategories = decoder(Taxonomy.CategoryListResponse)
+const decodeCategory = decoder(Taxonomy.CategoryResponse)
+const decodeTypes = decoder(Taxonomy.TypeListResponse)
+const decodeType = decoder(Taxonomy.TypeResponse)
+const decodeBrands = decoder(Taxonomy.BrandListResponse)
+const decodeModels = decoder(Taxonomy.ModelListResponse)
+const decodeServices = decoder(Taxonomy.ServiceListResponse)
+const decodeService = decoder(Taxonomy.ServiceResponse)
+const decodeSides = decoder(Taxonomy.SideListResponse)
+const decodeSide = decoder(Taxonomy.SideResponse)
+const decodeReasons = decoder(Taxonomy.ReasonListResponse)
 
 /** Every option a taxonomy call takes, once validated. */
 interface Query {
