@@ -215,6 +215,7 @@ const profile = (
 // Cases
 
 const requestImpls = [
+  "client-agent",
   "client-undici",
   "client-platform-undici",
   "client-fetch",
@@ -279,19 +280,19 @@ const requests = Effect.gen(function*() {
       })
     ))
   }
-  const client = results.get("32:client-undici") ?? []
+  const client = results.get("32:client-agent") ?? []
   const fetchRuns = results.get("32:fetch") ?? []
   const profileCase = {
-    label: "requests-client-undici-c32",
+    label: "requests-client-agent-c32",
     script,
-    args: ["--impl", "client-undici", "--url", url, "--n", String(Math.min(sizes.conc, 5000)), "--concurrency", "32"]
+    args: ["--impl", "client-agent", "--url", url, "--n", String(Math.min(sizes.conc, 5000)), "--concurrency", "32"]
   }
   const rps = med(client, "requestsPerSecond") / med(fetchRuns, "requestsPerSecond")
   const cpu = med(client, "cpuPerRequestUs") / med(fetchRuns, "cpuPerRequestUs")
   const rss = med(client, "maxRssMb") / med(fetchRuns, "maxRssMb")
   targets.push(
     {
-      name: "32 in flight: requests/s (client, undici)",
+      name: "32 in flight: requests/s (client)",
       target: "≥ 1.0× fetch",
       measured: `${fmt(rps, 2)}×`,
       hit: rps >= 1,
@@ -326,22 +327,24 @@ const coldImpls = [
   "fetch",
   "undici",
   "axios",
+  "client-agent",
   "client-undici",
   "client-fetch",
   "platform-undici",
   "tsx:none",
-  "tsx:client-undici"
+  "tsx:client-agent"
 ] as const
 const coldLabels: Record<(typeof coldImpls)[number], string> = {
   "none": "node alone (empty)",
   "fetch": "fetch",
   "undici": "undici",
   "axios": "axios",
+  "client-agent": "client-agent (default transport)",
   "client-undici": "client-undici",
   "client-fetch": "client-fetch",
   "platform-undici": "floor: platform HttpClient + undici + decode",
   "tsx:none": "node + tsx alone (empty)",
-  "tsx:client-undici": "client-undici, sources under tsx"
+  "tsx:client-agent": "client-agent, sources under tsx"
 }
 const importSpecifiers = [
   "effect",
@@ -349,6 +352,7 @@ const importSpecifiers = [
   "effect/Schema",
   "@effect/platform/HttpClient",
   "@effect/platform-node/NodeHttpClient",
+  "@effect-legitmark/client/AgentHttpClient",
   "@effect-legitmark/client/UndiciHttpClient",
   "@effect-legitmark/schema",
   "@effect-legitmark/client",
@@ -400,8 +404,8 @@ const cold = Effect.gen(function*() {
       ? underTsx(["--impl", impl.slice(4), "--url", url])
       : plain(["--impl", impl, "--url", url])
   // One untimed pass of each first: the timed runs read a warm file cache (and tsx a warm transform cache).
-  yield* runImpl("client-undici")
-  yield* runImpl("tsx:client-undici")
+  yield* runImpl("client-agent")
+  yield* runImpl("tsx:client-agent")
   for (let rep = 0; rep < sizes.coldReps; rep++) {
     progress(`cold start (rep ${rep + 1}/${sizes.coldReps})`)
     for (const impl of rotate(coldImpls, rep)) add(impl, yield* runImpl(impl))
@@ -443,17 +447,17 @@ const cold = Effect.gen(function*() {
       ]
     })
   ))
-  const first = med(runs.get("client-undici") ?? [], "firstResponseMs") / axiosFirst
-  const profileArgs = ["--impl", "client-undici", "--url", url]
+  const first = med(runs.get("client-agent") ?? [], "firstResponseMs") / axiosFirst
+  const profileArgs = ["--impl", "client-agent", "--url", url]
   targets.push({
-    name: "cold: first decoded response (client, undici)",
+    name: "cold: first decoded response (client)",
     target: "≤ 2× axios",
     measured: `${fmt(first, 2)}×`,
     hit: first <= 2,
-    profile: { label: "cold-client-undici", script: coldScript, args: profileArgs }
+    profile: { label: "cold-client-agent", script: coldScript, args: profileArgs }
   })
   if (profileMisses && first > 2) {
-    yield* profile("cold-client-undici", coldScript, profileArgs, { node: dist, loader: false })
+    yield* profile("cold-client-agent", coldScript, profileArgs, { node: dist, loader: false })
   }
 }).pipe(Effect.scoped)
 

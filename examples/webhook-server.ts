@@ -6,7 +6,7 @@
  *   pnpm tsx examples/webhook-server.ts
  */
 import { LegitmarkClient, Photo } from "@effect-legitmark/client"
-import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
+import * as AgentHttpClient from "@effect-legitmark/client/AgentHttpClient"
 import { Simulator } from "@effect-legitmark/simulator"
 import { NodeFileSystem, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Legitmark, Webhooks } from "effect-legitmark"
@@ -46,7 +46,7 @@ const program = Effect.gen(function*() {
     apiKey: Redacted.make(apiKey),
     baseUrl: simulator.baseUrl,
     assetUrl: simulator.assetUrl
-  }).pipe(Layer.provide(UndiciHttpClient.layer))
+  }).pipe(Layer.provide(AgentHttpClient.layer))
   yield* Effect.gen(function*() {
     const legitmark = yield* Legitmark
     const { category, type } = yield* chooseItem

@@ -9,6 +9,7 @@
  *    configured hosts.
  */
 import { LegitmarkClient, LegitmarkError, Photo, RetryPolicy } from "@effect-legitmark/client"
+import * as AgentHttpClient from "@effect-legitmark/client/AgentHttpClient"
 import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
 import { ErrorBody } from "@effect-legitmark/schema/ErrorBody"
 import { IntentResponse } from "@effect-legitmark/schema/Media"
@@ -422,7 +423,7 @@ describe("3. header values with CR, LF or NUL are refused", () => {
 // 4. The API key stays secret
 // ---------------------------------------------------------------------------------------------------
 
-/** A real client (undici) built in the caller's scope. */
+/** A real client (on the client's own transport) built in the caller's scope. */
 const realClient = (
   baseUrl: string,
   assetUrl: string,
@@ -436,7 +437,7 @@ const realClient = (
     Layer.build(
       LegitmarkClient.layer({ apiKey: Redacted.make(options.key ?? apiKey), baseUrl, assetUrl, timeout: "10 seconds" })
         .pipe(
-          Layer.provide(Layer.merge(options.transport ?? UndiciHttpClient.layer, options.retry ?? RetryPolicy.none))
+          Layer.provide(Layer.merge(options.transport ?? AgentHttpClient.layer, options.retry ?? RetryPolicy.none))
         )
     ),
     Context.get(LegitmarkClient)
@@ -614,6 +615,7 @@ describe("4. the API key stays secret", () => {
   // Extends the redirect test of serviceRequests.e2e.test.ts (get only) to every endpoint, every redirect
   // status, both transports, and the presigned PUT.
   const transports = [
+    { name: "AgentHttpClient.layer", layer: AgentHttpClient.layer },
     { name: "UndiciHttpClient.layer", layer: UndiciHttpClient.layer },
     { name: "NodeHttpClient.layerUndici", layer: NodeHttpClient.layerUndici },
     { name: "FetchHttpClient.layer", layer: FetchHttpClient.layer }

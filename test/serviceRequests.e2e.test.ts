@@ -4,6 +4,7 @@
  * success or a LegitmarkError with the right tag and fields: never an HttpClientError or a ParseError.
  */
 import { LegitmarkClient, LegitmarkError, RetryPolicy } from "@effect-legitmark/client"
+import * as AgentHttpClient from "@effect-legitmark/client/AgentHttpClient"
 import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
 import type * as SR from "@effect-legitmark/schema/ServiceRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -33,6 +34,7 @@ const createInput: LegitmarkClient.CreateInput = {
 }
 
 const transports = [
+  { name: "AgentHttpClient.layer", layer: AgentHttpClient.layer },
   { name: "UndiciHttpClient.layer", layer: UndiciHttpClient.layer },
   { name: "NodeHttpClient.layerUndici", layer: NodeHttpClient.layerUndici },
   { name: "FetchHttpClient.layer", layer: FetchHttpClient.layer }

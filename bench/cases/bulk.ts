@@ -11,7 +11,7 @@
  * the creates that failed.
  */
 import { LegitmarkClient } from "@effect-legitmark/client"
-import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
+import * as AgentHttpClient from "@effect-legitmark/client/AgentHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -63,7 +63,7 @@ const program = Effect.gen(function*() {
 }).pipe(
   Effect.provide(
     LegitmarkClient.layer({ apiKey: Redacted.make("leo_bench"), baseUrl: url, assetUrl: url }).pipe(
-      Layer.provide(UndiciHttpClient.layer)
+      Layer.provide(AgentHttpClient.layer)
     )
   ),
   Effect.withClock(clock)

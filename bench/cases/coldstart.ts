@@ -8,12 +8,13 @@
  * `bench/build/coldstart.mjs`, and runs it with `--conditions=legitmark-dist`, the export condition under
  * which our workspace packages resolve to their built `dist/*.js` (`pnpm build`) instead of their sources.
  *
- *   node --conditions=legitmark-dist build/coldstart.mjs --impl client-undici --url http://127.0.0.1:PORT
+ *   node --conditions=legitmark-dist build/coldstart.mjs --impl client-agent --url http://127.0.0.1:PORT
  *   node --conditions=legitmark-dist build/coldstart.mjs --import @effect-legitmark/client
- *   tsx cases/coldstart.ts --impl client-undici --url …     (the sources under the tsx loader, for comparison)
+ *   tsx cases/coldstart.ts --impl client-agent --url …     (the sources under the tsx loader, for comparison)
  *
- * impl: none (node, or the loader, alone), fetch, undici, axios, client-undici (on the client's own
- * `UndiciHttpClient`, the transport the README provides), client-fetch (on `FetchHttpClient`), and
+ * impl: none (node, or the loader, alone), fetch, undici, axios, client-agent (on the client's own
+ * `AgentHttpClient`, the transport the README provides), client-undici (on its `UndiciHttpClient`),
+ * client-fetch (on `FetchHttpClient`), and
  * platform-undici (the floor under the client: `@effect/platform`'s `HttpClient` on `NodeHttpClient.layerUndici`
  * and the same schema decode, without the client). With `--import`, only that module is imported and its
  * import time reported.
@@ -68,13 +69,16 @@ const load = async (): Promise<() => Promise<unknown>> => {
           )
         )
     }
+    case "client-agent":
     case "client-undici":
     case "client-fetch": {
       const { LegitmarkClient } = await import("@effect-legitmark/client")
       const Effect = await import("effect/Effect")
       const Layer = await import("effect/Layer")
       const Redacted = await import("effect/Redacted")
-      const http = impl === "client-undici"
+      const http = impl === "client-agent"
+        ? (await import("@effect-legitmark/client/AgentHttpClient")).layer
+        : impl === "client-undici"
         ? (await import("@effect-legitmark/client/UndiciHttpClient")).layer
         : (await import("@effect/platform/FetchHttpClient")).layer
       const layer = LegitmarkClient.layer({ apiKey: Redacted.make("leo_bench"), baseUrl: url }).pipe(

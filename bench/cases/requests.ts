@@ -5,14 +5,15 @@
  *
  * The orchestrator compiles it to `build/requests.mjs` and runs it on the built packages under plain node:
  *
- *   node --conditions=legitmark-dist build/requests.mjs --impl client-undici --url http://127.0.0.1:PORT --n 5000
- *   tsx bench/cases/requests.ts --impl client-undici --url …     (the sources under the tsx loader)
+ *   node --conditions=legitmark-dist build/requests.mjs --impl client-agent --url http://127.0.0.1:PORT --n 5000
+ *   tsx bench/cases/requests.ts --impl client-agent --url …     (the sources under the tsx loader)
  *
- * impl: client-undici (LegitmarkClient on its default transport, the client's own
- * UndiciHttpClient.layer), client-platform-undici (on @effect/platform-node's NodeHttpClient.layerUndici),
+ * impl: client-agent (LegitmarkClient on its default transport, the client's own AgentHttpClient.layer, on
+ * node:http), client-undici (on the client's UndiciHttpClient.layer), client-platform-undici (on
+ * @effect/platform-node's NodeHttpClient.layerUndici),
  * client-fetch (on FetchHttpClient.layer), fetch (fetch + JSON.parse), fetch-decode (fetch + JSON.parse + the
  * client's Schema decode, to separate decoding from the pipeline), undici (undici.request + JSON.parse),
- * axios (axios.get, which parses JSON); client-undici-lean (a diagnostic: client-undici with
+ * axios (axios.get, which parses JSON); client-agent-lean (a diagnostic: client-agent with
  * `RateLimiter.none`, `RetryPolicy.none` and tracing disabled).
  */
 import { args, maxRssMb, num, report, rssMb, str } from "../lib/protocol.js"
@@ -99,7 +100,7 @@ const plain = async (): Promise<(count: number) => Promise<void>> => {
 }
 
 const client = async (
-  transport: "undici" | "platform-undici" | "fetch",
+  transport: "agent" | "undici" | "platform-undici" | "fetch",
   lean = false
 ): Promise<(count: number) => Promise<void>> => {
   const { LegitmarkClient, RateLimiter, RetryPolicy } = await import("@effect-legitmark/client")
@@ -108,7 +109,9 @@ const client = async (
   const Layer = await import("effect/Layer")
   const ManagedRuntime = await import("effect/ManagedRuntime")
   const Redacted = await import("effect/Redacted")
-  const http = transport === "undici"
+  const http = transport === "agent"
+    ? (await import("@effect-legitmark/client/AgentHttpClient")).layer
+    : transport === "undici"
     ? (await import("@effect-legitmark/client/UndiciHttpClient")).layer
     : transport === "platform-undici"
     ? (await import("@effect/platform-node/NodeHttpClient")).layerUndici
@@ -144,10 +147,12 @@ const client = async (
   }
 }
 
-const run = impl === "client-undici"
+const run = impl === "client-agent"
+  ? await client("agent")
+  : impl === "client-agent-lean"
+  ? await client("agent", true)
+  : impl === "client-undici"
   ? await client("undici")
-  : impl === "client-undici-lean"
-  ? await client("undici", true)
   : impl === "client-platform-undici"
   ? await client("platform-undici")
   : impl === "client-fetch"

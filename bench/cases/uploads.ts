@@ -7,7 +7,7 @@
  *   tsx bench/cases/uploads.ts --impl client --url http://127.0.0.1:PORT --n 200 --concurrency 8
  */
 import { LegitmarkClient, Photo } from "@effect-legitmark/client"
-import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
+import * as AgentHttpClient from "@effect-legitmark/client/AgentHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -56,7 +56,7 @@ const photoBytes = pngOfSize(bytes)
 const client = async (): Promise<(i: number) => Promise<void>> => {
   const runtime = ManagedRuntime.make(
     LegitmarkClient.layer({ apiKey: Redacted.make("leo_bench"), baseUrl: url, assetUrl: url }).pipe(
-      Layer.provide(UndiciHttpClient.layer)
+      Layer.provide(AgentHttpClient.layer)
     )
   )
   const api = await runtime.runPromise(LegitmarkClient)

@@ -3,7 +3,7 @@
  * LEGITMARK_ASSET_URL when the key is set, else the local simulator started in this process.
  */
 import { LegitmarkClient } from "@effect-legitmark/client"
-import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
+import * as AgentHttpClient from "@effect-legitmark/client/AgentHttpClient"
 import { Simulator } from "@effect-legitmark/simulator"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
@@ -33,7 +33,7 @@ const simulated = (options: Simulator.Options) =>
   }))
 
 /**
- * `LegitmarkClient` (and `LocalSimulator`) on the client's own undici transport, the cheapest;
+ * `LegitmarkClient` (and `LocalSimulator`) on the client's own transport (`AgentHttpClient`, on node:http), the cheapest;
  * `FetchHttpClient.layer` from `@effect/platform` works the same.
  */
 export const ClientLayer = (simulatorOptions: Simulator.Options = { speed: 300 }) =>
@@ -45,4 +45,4 @@ export const ClientLayer = (simulatorOptions: Simulator.Options = { speed: 300 }
         onSome: () => Layer.merge(LegitmarkClient.layerConfig(), Layer.succeed(LocalSimulator, Option.none()))
       })
     )
-  ).pipe(Layer.provide(UndiciHttpClient.layer))
+  ).pipe(Layer.provide(AgentHttpClient.layer))

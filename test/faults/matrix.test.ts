@@ -12,6 +12,7 @@
  */
 import type { LegitmarkError } from "@effect-legitmark/client"
 import { RetryPolicy } from "@effect-legitmark/client"
+import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
 import { Faults, Simulator } from "@effect-legitmark/simulator"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
@@ -333,10 +334,11 @@ describe("fault matrix: endpoint × fault → outcome (attempts counted by the s
   }
 })
 
-// The client's transport keeps the per-attempt timeout itself; any other transport is timed out by the
-// client. Both must give the same outcomes where the transport matters: timeouts and lost connections.
-describe("fault matrix on the platform's transports: delays and dropped connections", () => {
+// The client's transports keep the per-attempt timeout themselves; any other transport is timed out by the
+// client. All must give the same outcomes where the transport matters: timeouts and lost connections.
+describe("fault matrix on the other transports: delays and dropped connections", () => {
   const transports = [
+    { name: "UndiciHttpClient.layer", layer: UndiciHttpClient.layer },
     { name: "NodeHttpClient.layerUndici", layer: NodeHttpClient.layerUndici },
     { name: "FetchHttpClient.layer", layer: FetchHttpClient.layer }
   ] as const

@@ -3,7 +3,7 @@
  * with fast retries and a short timeout.
  */
 import { LegitmarkClient, LegitmarkError, Photo, RetryPolicy } from "@effect-legitmark/client"
-import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
+import * as AgentHttpClient from "@effect-legitmark/client/AgentHttpClient"
 import { Simulator } from "@effect-legitmark/simulator"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Legitmark } from "effect-legitmark"
@@ -35,7 +35,7 @@ export const fastRetries = RetryPolicy.layer({ base: "5 millis", jitter: false, 
 export interface ClientOptions {
   readonly timeout?: Duration.DurationInput
   readonly retry?: Layer.Layer<RetryPolicy.RetryPolicy>
-  /** The transport; the client's own undici one by default. */
+  /** The transport; the client's own (`AgentHttpClient`) by default. */
   readonly transport?: Layer.Layer<HttpClient.HttpClient>
 }
 
@@ -51,7 +51,7 @@ export const legitmarkFor = (simulator: Simulator.SimulatorInfo, options: Client
           timeout: options.timeout ?? "5 seconds"
         })
       ),
-      Layer.provide(Layer.merge(options.transport ?? UndiciHttpClient.layer, options.retry ?? fastRetries))
+      Layer.provide(Layer.merge(options.transport ?? AgentHttpClient.layer, options.retry ?? fastRetries))
     )
     return yield* Effect.provide(Legitmark, yield* Layer.build(layer))
   })

@@ -17,61 +17,31 @@
  *
  * @since 0.1.0
  */
-import * as Cookies from "@effect/platform/Cookies"
-import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import type { ReadableStream as NodeReadableStream } from "node:stream/web"
 import { Agent, type Dispatcher, FormData as UndiciFormData } from "undici"
 import { currentTimeoutMillis, DeadlineExceeded, ownTransports } from "./internal/deadline.js"
+import { TransportResponse } from "./internal/response.js"
 
-class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
-  readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  private cachedHeaders: Headers.Headers | undefined
-  private cachedText: Promise<string> | undefined
-
+class UndiciResponse extends TransportResponse {
   constructor(
-    readonly request: HttpClientRequest.HttpClientRequest,
+    request: HttpClientRequest.HttpClientRequest,
     private readonly source: Dispatcher.ResponseData,
     /** The request's deadline timer, if it has one: cleared once the body is read. */
     private readonly timer: ReturnType<typeof setTimeout> | undefined
   ) {
-    super()
+    super(request, source.statusCode, source.headers)
     // A body that fails after nobody reads it must not become an unhandled error.
     source.body.on("error", () => {})
-  }
-
-  get status() {
-    return this.source.statusCode
-  }
-
-  get headers(): Headers.Headers {
-    return this.cachedHeaders ??= Headers.fromInput(this.source.headers as Readonly<Record<string, string>>)
-  }
-
-  get cookies(): Cookies.Cookies {
-    const header = this.source.headers["set-cookie"]
-    return header === undefined ? Cookies.empty : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
-  }
-
-  get remoteAddress(): Option.Option<string> {
-    return Option.none()
-  }
-
-  private decodeError(cause: unknown) {
-    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
   // Reads the body; interrupting the read aborts it.
@@ -91,36 +61,14 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     })
   }
 
+  private cachedText: Promise<string> | undefined
+
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
     return this.read(() => this.cachedText ??= this.source.body.text())
   }
 
-  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({
-        try: (): unknown => text === "" ? null : JSON.parse(text),
-        catch: (cause) => this.decodeError(cause)
-      }))
-  }
-
-  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({
-        try: () => UrlParams.fromInput(new URLSearchParams(text)),
-        catch: (cause) => this.decodeError(cause)
-      }))
-  }
-
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
     return this.read(() => this.source.body.arrayBuffer())
-  }
-
-  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    // undici's `request` bodies do not parse forms: the global `Response` does, from the bytes.
-    return this.read(async () => {
-      const bytes = await this.source.body.arrayBuffer()
-      return new Response(bytes, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData()
-    })
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
@@ -128,14 +76,6 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     return Stream.fromAsyncIterable(body, (cause) => this.decodeError(cause)).pipe(
       Stream.ensuring(Effect.sync(() => body.destroy()))
     )
-  }
-
-  toJSON(): unknown {
-    return IncomingMessage.inspect(this, {
-      _id: "@effect/platform/HttpClientResponse",
-      request: this.request.toJSON(),
-      status: this.status
-    })
   }
 }
 

@@ -3,7 +3,7 @@
  *
  * `Effect.timeoutFail` races the call against a sleeping fiber: forks, a join and an interruption per
  * call, a third of a request's CPU. Two cheaper ways, chosen per call:
- * - a transport that keeps deadlines itself (the client's `UndiciHttpClient`) is told the deadline through
+ * - a transport that keeps deadlines itself (the client's `AgentHttpClient` and `UndiciHttpClient`) is told the deadline through
  *   a FiberRef and aborts the request at that time with a `DeadlineExceeded` cause: no fiber at all;
  * - otherwise, on the live clock, the call runs in one child fiber that a timer interrupts.
  * Under any other `Clock` (a `TestClock`, a scaled clock) it is `Effect.timeoutFail`, so that time stays

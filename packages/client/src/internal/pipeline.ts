@@ -329,7 +329,7 @@ const isInDoubt = (error: Errors.LegitmarkError) =>
 export const make = (options: PipelineOptions): Pipeline => {
   const { rateLimitKey, rateLimiter, timeout } = options
   // One span per call, the client's: a transport's own span per request would repeat it at a cost
-  // comparable to the rest of the call (the client's `UndiciHttpClient` makes none). Without that span
+  // comparable to the rest of the call (the client's own transports make none). Without that span
   // no trace headers (traceparent, b3) are sent either: they would tell Legitmark, and any storage host,
   // the ids of the partner's own traces.
   // Decided once: the client's own transport keeps the timeout, makes no span and follows no redirect.

@@ -1,0 +1,252 @@
+/**
+ * The client's own transports (`AgentHttpClient`, on node:http, and `UndiciHttpClient`) against a real
+ * `node:http` server on 127.0.0.1: what they send, what they read, how they fail, and that interruption
+ * and the client's timeout abort the request on the wire.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import * as AgentHttpClient from "../src/AgentHttpClient.js"
+import { LegitmarkClient } from "../src/LegitmarkClient.js"
+import * as RetryPolicy from "../src/RetryPolicy.js"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
+
+interface Seen {
+  readonly method: string
+  readonly url: string
+  readonly headers: IncomingMessage["headers"]
+  readonly body: Buffer
+}
+
+/** A loopback server answering with `handler`, recording what it received; closed with the scope. */
+const server = (handler: (request: IncomingMessage, response: ServerResponse, body: Buffer) => void) =>
+  Effect.gen(function*() {
+    const seen: Array<Seen> = []
+    const aborted = yield* Deferred.make<void>()
+    let connections = 0
+    const http = createServer((request, response) => {
+      const chunks: Array<Buffer> = []
+      request.on("data", (chunk: Buffer) => chunks.push(chunk))
+      request.on("end", () => {
+        const body = Buffer.concat(chunks)
+        seen.push({ method: request.method ?? "", url: request.url ?? "", headers: request.headers, body })
+        handler(request, response, body)
+      })
+      // The client went away before the answer was complete.
+      response.on("close", () => {
+        if (!response.writableFinished) Deferred.unsafeDone(aborted, Effect.void)
+      })
+    })
+    http.on("connection", () => connections++)
+    yield* Effect.acquireRelease(
+      Effect.async<void>((resume) => {
+        http.listen(0, "127.0.0.1", () => resume(Effect.void))
+      }),
+      () =>
+        Effect.async<void>((resume) => {
+          http.closeAllConnections()
+          http.close(() => resume(Effect.void))
+        })
+    )
+    const { port } = http.address() as AddressInfo
+    return { url: `http://127.0.0.1:${port}`, seen, aborted, connections: () => connections }
+  })
+
+const transports = [
+  ["AgentHttpClient", AgentHttpClient.layer],
+  ["UndiciHttpClient", UndiciHttpClient.layer]
+] as const
+
+const causes = (error: unknown): Array<unknown> => {
+  const chain: Array<unknown> = []
+  for (let current = error, depth = 0; current !== undefined && depth < 6; depth++) {
+    chain.push(current)
+    current = typeof current === "object" && current !== null && "cause" in current ? current.cause : undefined
+  }
+  return chain
+}
+
+for (const [name, transport] of transports) {
+  describe(name, () => {
+    // Built in the test's scope: the agents live as long as the test.
+    const client = Effect.map(Layer.build(transport), Context.get(HttpClient.HttpClient))
+
+    it.scopedLive("sends the method, path, query, headers and body; reads status, headers, text and JSON", () =>
+      Effect.gen(function*() {
+        const { seen, url } = yield* server((_, response, body) => {
+          response.writeHead(201, { "content-type": "application/json", "x-request-id": "r-1" })
+          response.end(JSON.stringify({ echoed: body.toString("utf8") }))
+        })
+        const http = yield* client
+        const response = yield* http.execute(
+          HttpClientRequest.post(`${url}/api/v2/sr`, { headers: { "user-agent": "test" } }).pipe(
+            HttpClientRequest.setUrlParams({ a: "1", b: "x y" }),
+            HttpClientRequest.bodyText("hello", "text/plain")
+          )
+        )
+        expect(response.status).toBe(201)
+        expect(response.headers["x-request-id"]).toBe("r-1")
+        expect(yield* response.json).toEqual({ echoed: "hello" })
+        // The body is read once; reading it again answers the same text.
+        expect(yield* response.text).toBe(JSON.stringify({ echoed: "hello" }))
+        expect(seen).toHaveLength(1)
+        expect(seen[0]!.method).toBe("POST")
+        expect(seen[0]!.url).toBe("/api/v2/sr?a=1&b=x+y")
+        expect(seen[0]!.headers["user-agent"]).toBe("test")
+        expect(seen[0]!.headers["content-type"]).toBe("text/plain")
+      }))
+
+    it.scopedLive("keeps the connection alive between requests; reads cookies", () =>
+      Effect.gen(function*() {
+        const { connections, url } = yield* server((_, response) => {
+          response.writeHead(200, { "set-cookie": ["a=1; Path=/", "b=2; Path=/"] })
+          response.end("ok")
+        })
+        const http = yield* client
+        for (let i = 0; i < 3; i++) {
+          const response = yield* http.get(`${url}/ping`)
+          expect(yield* response.text).toBe("ok")
+          expect(Object.keys(response.cookies.cookies).sort()).toEqual(["a", "b"])
+        }
+        // Fewer connections than requests (undici may open a second while the first is released).
+        expect(connections()).toBeLessThan(3)
+      }))
+
+    it.scopedLive("streams a request body and a response body", () =>
+      Effect.gen(function*() {
+        const { seen, url } = yield* server((_, response, body) => {
+          response.writeHead(200, { "content-type": "application/octet-stream" })
+          response.end(body)
+        })
+        const http = yield* client
+        const parts = ["first ", "second ", "third"].map((s) => new TextEncoder().encode(s))
+        const response = yield* http.execute(
+          HttpClientRequest.put(`${url}/upload`).pipe(
+            HttpClientRequest.bodyStream(Stream.fromIterable(parts), { contentLength: 18 })
+          )
+        )
+        const received = yield* Stream.runCollect(response.stream)
+        expect(Buffer.concat(Chunk.toArray(received)).toString("utf8")).toBe("first second third")
+        expect(seen[0]!.headers["content-length"]).toBe("18")
+      }))
+
+    it.scopedLive("sends a form and reads a form answer", () =>
+      Effect.gen(function*() {
+        const { seen, url } = yield* server((request, response, body) => {
+          // Echo the multipart body back with its content type.
+          response.writeHead(200, { "content-type": request.headers["content-type"] ?? "" })
+          response.end(body)
+        })
+        const http = yield* client
+        const sent = new FormData()
+        sent.append("reference_id", "SKU-1")
+        sent.append("photo", new Blob([new Uint8Array([1, 2, 3])], { type: "image/png" }), "front.png")
+        const response = yield* http.execute(
+          HttpClientRequest.post(`${url}/form`).pipe(HttpClientRequest.bodyFormData(sent))
+        )
+        expect(seen[0]!.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/)
+        const form = yield* response.formData
+        expect(form.get("reference_id")).toBe("SKU-1")
+        const photo = form.get("photo")
+        expect(photo instanceof Blob && [...new Uint8Array(yield* Effect.promise(() => photo.arrayBuffer()))])
+          .toEqual([1, 2, 3])
+      }))
+
+    it.scopedLive("a request body that fails fails the request, with the body's error in the cause", () =>
+      Effect.gen(function*() {
+        const { url } = yield* server((_, response) => response.end())
+        const http = yield* client
+        const broken = new Error("the photo could not be read")
+        const result = yield* Effect.either(
+          http.execute(
+            HttpClientRequest.put(`${url}/upload`).pipe(
+              HttpClientRequest.bodyStream(
+                Stream.concat(Stream.make(new Uint8Array([1, 2, 3])), Stream.fail(broken)),
+                { contentLength: 10 }
+              )
+            )
+          )
+        )
+        expect(Either.isLeft(result)).toBe(true)
+        if (Either.isLeft(result)) {
+          expect(result.left._tag).toBe("RequestError")
+          expect(causes(result.left)).toContain(broken)
+        }
+      }))
+
+    it.scopedLive("a refused connection is a transport error carrying Node's code", () =>
+      Effect.gen(function*() {
+        // A port that was just listening and is now closed.
+        const closed = yield* Effect.scoped(Effect.map(server(() => {}), (s) => s.url))
+        const http = yield* client
+        const result = yield* Effect.either(http.get(`${closed}/api`))
+        expect(Either.isLeft(result)).toBe(true)
+        if (Either.isLeft(result)) {
+          expect(result.left._tag).toBe("RequestError")
+          const codes = causes(result.left).map((
+            c
+          ) => (typeof c === "object" && c !== null && "code" in c ? c.code : null))
+          expect(codes).toContain("ECONNREFUSED")
+        }
+      }))
+
+    it.scopedLive("interrupting a request in flight aborts it on the wire", () =>
+      Effect.gen(function*() {
+        const { aborted, url } = yield* server(() => {
+          // Never answers.
+        })
+        const http = yield* client
+        const fiber = yield* Effect.fork(http.get(`${url}/slow`))
+        yield* Effect.sleep("100 millis")
+        yield* Fiber.interrupt(fiber)
+        yield* Deferred.await(aborted).pipe(Effect.timeout("5 seconds"))
+      }))
+
+    describe("keeps the client's per-attempt timeout", () => {
+      const legitmark = (baseUrl: string) =>
+        Effect.map(
+          Layer.build(
+            LegitmarkClient.layer({ apiKey: Redacted.make("leo_test"), baseUrl, timeout: "300 millis" }).pipe(
+              Layer.provide(Layer.merge(transport, RetryPolicy.none))
+            )
+          ),
+          Context.get(LegitmarkClient)
+        )
+      const srUuid = "8e61c991-553a-4a58-9eb6-561b64c11908"
+
+      it.scopedLive("no answer in time: TimeoutError, and the request is aborted", () =>
+        Effect.gen(function*() {
+          const { aborted, url } = yield* server(() => {
+            // Never answers.
+          })
+          const api = yield* legitmark(url)
+          const result = yield* Effect.either(api.serviceRequests.get(srUuid))
+          expect(Either.isLeft(result) && result.left._tag).toBe("TimeoutError")
+          yield* Deferred.await(aborted).pipe(Effect.timeout("5 seconds"))
+        }))
+
+      it.scopedLive("headers in time but the body stalls: TimeoutError too, the deadline covers the body", () =>
+        Effect.gen(function*() {
+          const { aborted, url } = yield* server((_, response) => {
+            response.writeHead(200, { "content-type": "application/json" })
+            response.write("{\"success\": true, \"sr\": ")
+          })
+          const api = yield* legitmark(url)
+          const result = yield* Effect.either(api.serviceRequests.get(srUuid))
+          expect(Either.isLeft(result) && result.left._tag).toBe("TimeoutError")
+          yield* Deferred.await(aborted).pipe(Effect.timeout("5 seconds"))
+        }))
+    })
+  })
+}
