@@ -19,17 +19,15 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import { pipeline, Readable } from "node:stream"
 import type { ReadableStream as NodeReadableStream } from "node:stream/web"
-import { currentTimeoutMillis, DeadlineExceeded, ownTransports } from "./internal/deadline.js"
-import { TransportResponse } from "./internal/response.js"
+import { DeadlineExceeded } from "./internal/deadline.js"
+import * as Transport from "./internal/transport.js"
 
 /**
  * The keep-alive agents requests go through, by protocol.
@@ -62,7 +60,7 @@ class Exchange {
   }
 }
 
-class NodeResponse extends TransportResponse {
+class NodeResponse extends Transport.TransportResponse {
   private body: Promise<Buffer> | undefined
 
   constructor(
@@ -233,24 +231,9 @@ export const make = (agents: Agents): HttpClient.HttpClient => {
       return Effect.sync(() => exchange.abort(undefined))
     })
 
-  const client = HttpClient.makeWith(
-    (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
-      Effect.flatMap(
-        effect,
-        (request) =>
-          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
-            const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-            if (Either.isLeft(url)) {
-              return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
-            }
-            const timeoutMillis = fiber.getFiberRef(currentTimeoutMillis)
-            return Effect.flatMap(outgoing(request), (body) => send(request, url.right, body, timeoutMillis))
-          })
-      ),
-    Effect.succeed
+  return Transport.make((request, url, timeoutMillis) =>
+    Effect.flatMap(outgoing(request), (body) => send(request, url, body, timeoutMillis))
   )
-  ownTransports.add(client)
-  return client
 }
 
 /**

@@ -21,18 +21,16 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import type { ReadableStream as NodeReadableStream } from "node:stream/web"
 import { Agent, type Dispatcher, FormData as UndiciFormData } from "undici"
-import { currentTimeoutMillis, DeadlineExceeded, ownTransports } from "./internal/deadline.js"
-import { TransportResponse } from "./internal/response.js"
+import { DeadlineExceeded } from "./internal/deadline.js"
+import * as Transport from "./internal/transport.js"
 
-class UndiciResponse extends TransportResponse {
+class UndiciResponse extends Transport.TransportResponse {
   constructor(
     request: HttpClientRequest.HttpClientRequest,
     private readonly source: Dispatcher.ResponseData,
@@ -111,58 +109,44 @@ const bodyOf = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Bod
  * @since 0.1.0
  */
 export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
-  const client: HttpClient.HttpClient = HttpClient.makeWith(
-    (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
-      Effect.flatMap(
-        effect,
-        (request) =>
-          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
-            const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-            if (Either.isLeft(url)) {
-              return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+  return Transport.make((request, url, timeoutMillis) =>
+    Effect.flatMap(
+      bodyOf(request),
+      (body) =>
+        Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+          const controller = new AbortController()
+          // The client's per-attempt timeout, when it is kept here: the request and its body are aborted.
+          // Unref'd: the connection keeps the process alive while it matters; an unread body's timer need not.
+          const timer = timeoutMillis === undefined ? undefined : setTimeout(
+            () => controller.abort(new DeadlineExceeded(timeoutMillis)),
+            timeoutMillis
+          ).unref()
+          dispatcher.request({
+            origin: url.origin,
+            path: url.pathname + url.search,
+            method: request.method as Dispatcher.HttpMethod,
+            headers: request.headers,
+            body,
+            signal: controller.signal,
+            // Timeouts are the caller's.
+            headersTimeout: 0,
+            bodyTimeout: 0
+          }).then(
+            (response) => resume(Effect.succeed(new UndiciResponse(request, response, timer))),
+            (error) => {
+              clearTimeout(timer)
+              const reason: unknown = controller.signal.reason
+              const cause = reason instanceof DeadlineExceeded ? reason : error
+              resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
             }
-            const timeoutMillis = fiber.getFiberRef(currentTimeoutMillis)
-            return Effect.flatMap(bodyOf(request), (body) =>
-              Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
-                const controller = new AbortController()
-                // The client's per-attempt timeout, when it is kept here: the request and its body are aborted.
-                // Unref'd: the connection keeps the process alive while it matters; an unread body's
-                // timer need not.
-                const timer = timeoutMillis === undefined ? undefined : setTimeout(
-                  () =>
-                    controller.abort(new DeadlineExceeded(timeoutMillis)),
-                  timeoutMillis
-                ).unref()
-                dispatcher.request({
-                  origin: url.right.origin,
-                  path: url.right.pathname + url.right.search,
-                  method: request.method as Dispatcher.HttpMethod,
-                  headers: request.headers,
-                  body,
-                  signal: controller.signal,
-                  // Timeouts are the caller's.
-                  headersTimeout: 0,
-                  bodyTimeout: 0
-                }).then(
-                  (response) => resume(Effect.succeed(new UndiciResponse(request, response, timer))),
-                  (error) => {
-                    clearTimeout(timer)
-                    const reason: unknown = controller.signal.reason
-                    const cause = reason instanceof DeadlineExceeded ? reason : error
-                    resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-                  }
-                )
-                return Effect.sync(() => {
-                  clearTimeout(timer)
-                  controller.abort()
-                })
-              }))
+          )
+          return Effect.sync(() => {
+            clearTimeout(timer)
+            controller.abort()
           })
-      ),
-    Effect.succeed
+        })
+    )
   )
-  ownTransports.add(client)
-  return client
 }
 
 /**

@@ -1,18 +1,52 @@
 /**
- * What the client's own transports answer: an `HttpClientResponse` whose headers are read once and whose
- * body is read by the transport (`text`, `arrayBuffer`, `stream`); the rest derives from those.
+ * What the client's own transports (`AgentHttpClient`, `UndiciHttpClient`) have in common: how a request
+ * reaches their `send` (its URL built, the client's deadline read, the transport registered as one of
+ * {@link ownTransports}), and what they answer: an `HttpClientResponse` whose headers are read once and
+ * whose body is read by the transport (`text`, `arrayBuffer`, `stream`); the rest derives from those.
  */
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import type * as Stream from "effect/Stream"
+import { currentTimeoutMillis, ownTransports } from "./deadline.js"
+
+/**
+ * An `HttpClient` whose requests go to `send` with their URL and the client's per-attempt deadline (in
+ * ms, when the `LegitmarkClient` asks the transport to keep it).
+ */
+export const make = (
+  send: (
+    request: HttpClientRequest.HttpClientRequest,
+    url: URL,
+    timeoutMillis: number | undefined
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+): HttpClient.HttpClient => {
+  const client = HttpClient.makeWith(
+    (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
+      Effect.flatMap(
+        effect,
+        (request) =>
+          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+            const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+            return Either.isLeft(url)
+              ? Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+              : send(request, url.right, fiber.getFiberRef(currentTimeoutMillis))
+          })
+      ),
+    Effect.succeed
+  )
+  ownTransports.add(client)
+  return client
+}
 
 /** Header values as Node and undici give them: `set-cookie` as a list. */
 export type RawHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
