@@ -331,6 +331,7 @@ const coldImpls = [
   "client-undici",
   "client-fetch",
   "platform-undici",
+  "floor",
   "tsx:none",
   "tsx:client-agent"
 ] as const
@@ -342,7 +343,8 @@ const coldLabels: Record<(typeof coldImpls)[number], string> = {
   "client-agent": "client-agent (default transport)",
   "client-undici": "client-undici",
   "client-fetch": "client-fetch",
-  "platform-undici": "floor: platform HttpClient + undici + decode",
+  "platform-undici": "platform HttpClient + undici + decode, no client code",
+  "floor": "floor: effect/Schema + platform HttpClient imported, then fetch",
   "tsx:none": "node + tsx alone (empty)",
   "tsx:client-agent": "client-agent, sources under tsx"
 }

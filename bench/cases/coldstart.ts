@@ -14,8 +14,9 @@
  *
  * impl: none (node, or the loader, alone), fetch, undici, axios, client-agent (on the client's own
  * `AgentHttpClient`, the transport the README provides), client-undici (on its `UndiciHttpClient`),
- * client-fetch (on `FetchHttpClient`), and
- * platform-undici (the floor under the client: `@effect/platform`'s `HttpClient` on `NodeHttpClient.layerUndici`
+ * client-fetch (on `FetchHttpClient`), floor (`effect/Schema` and `@effect/platform/HttpClient` imported,
+ * then a plain fetch: what any client on the `HttpClient` contract loads before its own code), and
+ * platform-undici (an Effect program with no client code: `@effect/platform`'s `HttpClient` on `NodeHttpClient.layerUndici`
  * and the same schema decode, without the client). With `--import`, only that module is imported and its
  * import time reported.
  */
@@ -53,6 +54,13 @@ const load = async (): Promise<() => Promise<unknown>> => {
     case "axios": {
       const { default: axios } = await import("axios")
       return async () => (await axios.get(target, { headers })).data
+    }
+    case "floor": {
+      // What any client that takes an `HttpClient` and decodes with `Schema` loads before its own code:
+      // those two modules imported, then the cheapest request (fetch + JSON.parse, nothing decoded).
+      await import("effect/Schema")
+      await import("@effect/platform/HttpClient")
+      return async () => JSON.parse(await (await fetch(target, { headers })).text())
     }
     case "platform-undici": {
       // The floor under the client: the same transport and the same schema decode, no client code.
