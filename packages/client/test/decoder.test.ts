@@ -221,6 +221,17 @@ describe("decoder", () => {
       expectSame(Template, "sr-x")
     })
 
+    it("a decoding fallback or parse options on any node, even a literal in a union", () => {
+      const Fallback = Schema.Literal("a").annotations({ decodingFallback: () => Either.right("a" as const) })
+      const schema = Schema.Struct({ kind: Schema.Union(Fallback, Schema.Null) })
+      expect(isCompiled(schema)).toBe(false)
+      const answer = expectSame(schema, { kind: "z" })
+      expect(answer).toEqual({ _tag: "Success", value: { kind: "a" } })
+      const Exact = Schema.Struct({ a: Schema.String }).annotations({ parseOptions: { onExcessProperty: "error" } })
+      expect(isCompiled(Exact)).toBe(false)
+      expect(expectSame(Exact, { a: "x", b: 1 })._tag).toBe("Failure")
+    })
+
     it.effect("an asynchronous step: the parser's effect is the answer", () =>
       Effect.gen(function*() {
         const Slow = Schema.transformOrFail(Schema.String, Schema.String, {

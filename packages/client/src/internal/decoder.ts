@@ -47,6 +47,7 @@ interface Domain {
  * or an enum's literals becomes one test instead of one call per member.
  */
 const domainOf = (ast: AST.AST): Domain | undefined => {
+  if (hasParserAnnotations(ast)) return undefined
   switch (ast._tag) {
     case "StringKeyword":
       return { types: ["string"], values: [] }
@@ -93,13 +94,14 @@ const compiled = new WeakMap<AST.AST, Parse | null>()
 const compile = (ast: AST.AST): Parse | undefined => {
   const known = compiled.get(ast)
   if (known !== undefined) return known ?? undefined
-  const parse = Option.isSome(AST.getParseOptionsAnnotation(ast)) ||
-      Option.isSome(AST.getDecodingFallbackAnnotation(ast))
-    ? undefined
-    : compileNode(ast)
+  const parse = hasParserAnnotations(ast) ? undefined : compileNode(ast)
   compiled.set(ast, parse ?? null)
   return parse
 }
+
+/** Annotations that change what the parser does with a node: its own parse options, a decoding fallback. */
+const hasParserAnnotations = (ast: AST.AST): boolean =>
+  Option.isSome(AST.getParseOptionsAnnotation(ast)) || Option.isSome(AST.getDecodingFallbackAnnotation(ast))
 
 /** Whether the parser would pick this union member by a literal-valued key (`_tag`), which the fast path does not. */
 const hasLiteralKey = (ast: AST.AST): boolean => {
