@@ -78,6 +78,10 @@ class NodeResponse extends Transport.TransportResponse {
     return this.body ??= new Promise<Buffer>((resolve, reject) => {
       const chunks: Array<Buffer> = []
       const source = this.source
+      // Destroyed before anyone read it (its deadline passed): its events are gone.
+      if (source.destroyed && !source.complete) {
+        return reject(this.exchange.causeOf(source.errored ?? new Error("The answer was cut short")))
+      }
       source.on("data", (chunk: Buffer) => chunks.push(chunk))
       source.on("end", () => {
         clearTimeout(this.exchange.timer)

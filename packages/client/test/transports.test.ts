@@ -18,6 +18,7 @@ import * as Stream from "effect/Stream"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import * as AgentHttpClient from "../src/AgentHttpClient.js"
+import { currentTimeoutMillis, DeadlineExceeded } from "../src/internal/deadline.js"
 import { LegitmarkClient } from "../src/LegitmarkClient.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
@@ -121,6 +122,35 @@ for (const [name, transport] of transports) {
         }
         // Fewer connections than requests (undici may open a second while the first is released).
         expect(connections()).toBeLessThan(3)
+      }))
+
+    it.scopedLive("a body read after its request was interrupted fails, and does not hang", () =>
+      Effect.gen(function*() {
+        const { url } = yield* server((_, response) => {
+          response.writeHead(200, { "content-type": "text/plain" })
+          response.write("partial")
+        })
+        const http = yield* client
+        const response = yield* http.get(`${url}/stalls`)
+        // The first read is interrupted, which destroys the body; a second read fails at once.
+        yield* Effect.timeout(response.text, "50 millis").pipe(Effect.ignore)
+        const result = yield* Effect.either(Effect.timeout(response.text, "2 seconds"))
+        expect(Either.isLeft(result) && result.left._tag).toBe("ResponseError")
+      }))
+
+    it.scopedLive("a body first read after its deadline passed fails with the deadline, and does not hang", () =>
+      Effect.gen(function*() {
+        const { url } = yield* server((_, response) => {
+          response.writeHead(200, { "content-type": "text/plain" })
+          response.write("partial")
+        })
+        const http = yield* client
+        // The deadline the LegitmarkClient hands its own transports.
+        const response = yield* Effect.locally(http.get(`${url}/stalls`), currentTimeoutMillis, 100)
+        yield* Effect.sleep("300 millis")
+        const result = yield* Effect.either(Effect.timeout(response.text, "2 seconds"))
+        expect(Either.isLeft(result) && result.left._tag).toBe("ResponseError")
+        if (Either.isLeft(result)) expect(causes(result.left).some((c) => c instanceof DeadlineExceeded)).toBe(true)
       }))
 
     it.scopedLive("streams a request body and a response body", () =>
