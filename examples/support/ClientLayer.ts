@@ -33,7 +33,7 @@ const simulated = (options: Simulator.Options) =>
   }))
 
 /**
- * `LegitmarkClient` (and `LocalSimulator`) on the client's own transport (`AgentHttpClient`, on node:http), the cheapest;
+ * `LegitmarkClient` (and `LocalSimulator`) on the client's own transport (`AgentHttpClient`, on node:http), the lightest;
  * `FetchHttpClient.layer` from `@effect/platform` works the same.
  */
 export const ClientLayer = (simulatorOptions: Simulator.Options = { speed: 300 }) =>

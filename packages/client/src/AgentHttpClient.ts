@@ -1,6 +1,7 @@
 /**
  * An `HttpClient` on Node's own `node:http` / `node:https` agents, with keep-alive: the transport the
- * client costs least on, in CPU, memory and start-up, and the one the README provides.
+ * client is lightest on (least memory, fastest start, CPU per request on a par with undici's), and the
+ * one the README provides.
  *
  * `@effect/platform-node`'s `NodeHttpClient.layer` is on the same modules; this one sends the same
  * requests and answers the same `HttpClientResponse`, with less work per request. It makes no
