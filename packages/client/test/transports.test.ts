@@ -15,8 +15,17 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { readFileSync } from "node:fs"
+import {
+  Agent as HttpAgent,
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse
+} from "node:http"
+import { Agent as HttpsAgent, createServer as createHttpsServer, type Server as HttpsServer } from "node:https"
 import type { AddressInfo } from "node:net"
+import { fileURLToPath } from "node:url"
 import * as AgentHttpClient from "../src/AgentHttpClient.js"
 import { currentTimeoutMillis, DeadlineExceeded } from "../src/internal/deadline.js"
 import { LegitmarkClient } from "../src/LegitmarkClient.js"
@@ -29,6 +38,19 @@ interface Seen {
   readonly headers: IncomingMessage["headers"]
   readonly body: Buffer
 }
+
+/** `server` listening on a free loopback port (answered) until the scope closes. */
+const listening = (server: HttpServer | HttpsServer) =>
+  Effect.acquireRelease(
+    Effect.async<number>((resume) => {
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
+    }),
+    () =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  )
 
 /** A loopback server answering with `handler`, recording what it received; closed with the scope. */
 const server = (handler: (request: IncomingMessage, response: ServerResponse, body: Buffer) => void) =>
@@ -50,17 +72,7 @@ const server = (handler: (request: IncomingMessage, response: ServerResponse, bo
       })
     })
     http.on("connection", () => connections++)
-    yield* Effect.acquireRelease(
-      Effect.async<void>((resume) => {
-        http.listen(0, "127.0.0.1", () => resume(Effect.void))
-      }),
-      () =>
-        Effect.async<void>((resume) => {
-          http.closeAllConnections()
-          http.close(() => resume(Effect.void))
-        })
-    )
-    const { port } = http.address() as AddressInfo
+    const port = yield* listening(http)
     return { url: `http://127.0.0.1:${port}`, seen, aborted, connections: () => connections }
   })
 
@@ -280,3 +292,48 @@ for (const [name, transport] of transports) {
     })
   })
 }
+
+// A self-signed certificate for 127.0.0.1 and localhost, made for these tests only (test/fixtures).
+const tls = {
+  cert: readFileSync(fileURLToPath(new URL("./fixtures/loopback-cert.pem", import.meta.url))),
+  key: readFileSync(fileURLToPath(new URL("./fixtures/loopback-key.pem", import.meta.url)))
+}
+
+const tlsServer = Effect.gen(function*() {
+  const https = createHttpsServer(tls, (request, response) => {
+    response.writeHead(200, { "content-type": "text/plain" })
+    response.end(`secure ${request.method} ${request.url}`)
+  })
+  const port = yield* listening(https)
+  return `https://127.0.0.1:${port}`
+})
+
+describe("AgentHttpClient over TLS", () => {
+  it.scopedLive("goes through the https agent, which trusts what it is given", () =>
+    Effect.gen(function*() {
+      const url = yield* tlsServer
+      const agents = { http: new HttpAgent(), https: new HttpsAgent({ ca: tls.cert, keepAlive: true }) }
+      yield* Effect.addFinalizer(() => Effect.sync(() => agents.https.destroy()))
+      const http = yield* Effect.map(
+        Layer.build(AgentHttpClient.layerAgents(agents)),
+        Context.get(HttpClient.HttpClient)
+      )
+      const response = yield* http.get(`${url}/api/v2/sr?x=1`)
+      expect(response.status).toBe(200)
+      expect(yield* response.text).toBe("secure GET /api/v2/sr?x=1")
+    }))
+
+  it.scopedLive("refuses a certificate it does not trust: a transport error carrying Node's code", () =>
+    Effect.gen(function*() {
+      const url = yield* tlsServer
+      const http = yield* Effect.map(Layer.build(AgentHttpClient.layer), Context.get(HttpClient.HttpClient))
+      const result = yield* Effect.either(http.get(`${url}/api`))
+      expect(Either.isLeft(result) && result.left._tag).toBe("RequestError")
+      if (Either.isLeft(result)) {
+        const codes = causes(result.left).map((
+          c
+        ) => (typeof c === "object" && c !== null && "code" in c ? c.code : null))
+        expect(codes).toContain("DEPTH_ZERO_SELF_SIGNED_CERT")
+      }
+    }))
+})
