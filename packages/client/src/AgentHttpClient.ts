@@ -241,8 +241,14 @@ export const make = (agents: Agents): HttpClient.HttpClient => {
   )
 }
 
+// An idle connection is closed after 4 s (undici's default), or 1 s before the server's `Keep-Alive:
+// timeout` when that is sooner: reusing a connection the server is closing would fail the request.
+// (Node's agents only heed the server's hint when they have an idle timeout of their own.)
+const agentOptions = { keepAlive: true, scheduling: "lifo", timeout: 4_000 } as const
+
 /**
- * The client on its own keep-alive agents, destroyed with the layer.
+ * The client on its own keep-alive agents, destroyed with the layer. Idle connections are closed after
+ * 4 seconds, or before the server's announced keep-alive timeout.
  *
  * @since 0.1.0
  */
@@ -250,10 +256,7 @@ export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
   HttpClient.HttpClient,
   Effect.map(
     Effect.acquireRelease(
-      Effect.sync((): Agents => ({
-        http: new Http.Agent({ keepAlive: true, scheduling: "lifo" }),
-        https: new Https.Agent({ keepAlive: true, scheduling: "lifo" })
-      })),
+      Effect.sync((): Agents => ({ http: new Http.Agent(agentOptions), https: new Https.Agent(agentOptions) })),
       (agents) =>
         Effect.sync(() => {
           agents.http.destroy()

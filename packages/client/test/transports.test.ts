@@ -53,7 +53,10 @@ const listening = (server: HttpServer | HttpsServer) =>
   )
 
 /** A loopback server answering with `handler`, recording what it received; closed with the scope. */
-const server = (handler: (request: IncomingMessage, response: ServerResponse, body: Buffer) => void) =>
+const server = (
+  handler: (request: IncomingMessage, response: ServerResponse, body: Buffer) => void,
+  options: { readonly keepAliveTimeout?: number } = {}
+) =>
   Effect.gen(function*() {
     const seen: Array<Seen> = []
     const aborted = yield* Deferred.make<void>()
@@ -72,6 +75,7 @@ const server = (handler: (request: IncomingMessage, response: ServerResponse, bo
       })
     })
     http.on("connection", () => connections++)
+    if (options.keepAliveTimeout !== undefined) http.keepAliveTimeout = options.keepAliveTimeout
     const port = yield* listening(http)
     return { url: `http://127.0.0.1:${port}`, seen, aborted, connections: () => connections }
   })
@@ -306,6 +310,20 @@ const tlsServer = Effect.gen(function*() {
   })
   const port = yield* listening(https)
   return `https://127.0.0.1:${port}`
+})
+
+describe("AgentHttpClient keep-alive", () => {
+  it.scopedLive("closes an idle connection before the server's announced keep-alive timeout", () =>
+    Effect.gen(function*() {
+      const { connections, url } = yield* server((_, response) => response.end("ok"), { keepAliveTimeout: 2_000 })
+      const http = yield* Effect.map(Layer.build(AgentHttpClient.layer), Context.get(HttpClient.HttpClient))
+      expect(yield* Effect.flatMap(http.get(`${url}/a`), (r) => r.text)).toBe("ok")
+      // The server announces `Keep-Alive: timeout=2`: the client lets go of the connection after 1 s idle,
+      // before the server closes it, so the next request opens a new one instead of racing the close.
+      yield* Effect.sleep("1500 millis")
+      expect(yield* Effect.flatMap(http.get(`${url}/b`), (r) => r.text)).toBe("ok")
+      expect(connections()).toBe(2)
+    }))
 })
 
 describe("AgentHttpClient over TLS", () => {
