@@ -26,7 +26,6 @@ import * as Stream from "effect/Stream"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import { pipeline, Readable } from "node:stream"
-import type { ReadableStream as NodeReadableStream } from "node:stream/web"
 import { DeadlineExceeded } from "./internal/deadline.js"
 import * as Transport from "./internal/transport.js"
 
@@ -151,7 +150,7 @@ const outgoing = (
       if (typeof raw === "string" || raw instanceof Uint8Array) return Effect.succeed({ _tag: "End", chunk: raw })
       if (raw instanceof Readable) return Effect.succeed({ _tag: "Pipe", stream: raw })
       if (raw instanceof ReadableStream) {
-        return Effect.succeed({ _tag: "Pipe", stream: Readable.fromWeb(raw as NodeReadableStream) })
+        return Effect.succeed({ _tag: "Pipe", stream: Transport.nodeReadable(raw) })
       }
       return Effect.fail(
         new HttpClientError.RequestError({ request, reason: "Encode", cause: new TypeError("Unsupported raw body") })
@@ -161,17 +160,14 @@ const outgoing = (
       // The global `Response` encodes the form, and names its boundary.
       const encoded = new Response(body.formData)
       const contentType = encoded.headers.get("content-type") ?? undefined
-      const stream = encoded.body === null ? Readable.from([]) : Readable.fromWeb(encoded.body as NodeReadableStream)
+      const stream = encoded.body === null ? Readable.from([]) : Transport.nodeReadable(encoded.body)
       return Effect.succeed(
         contentType === undefined ? { _tag: "Pipe", stream } : { _tag: "Pipe", stream, contentType }
       )
     }
     case "Stream":
       // A stream that fails destroys the request with its error, which ends up in the `RequestError`'s cause.
-      return Effect.map(
-        Stream.toReadableStreamEffect(body.stream),
-        (stream) => ({ _tag: "Pipe", stream: Readable.fromWeb(stream as NodeReadableStream) })
-      )
+      return Effect.map(Transport.readableBody(body.stream), (stream) => ({ _tag: "Pipe", stream }))
   }
 }
 

@@ -24,8 +24,6 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import { Readable } from "node:stream"
-import type { ReadableStream as NodeReadableStream } from "node:stream/web"
 import { Agent, type Dispatcher, FormData as UndiciFormData } from "undici"
 import { DeadlineExceeded } from "./internal/deadline.js"
 import * as Transport from "./internal/transport.js"
@@ -96,10 +94,7 @@ const bodyOf = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Bod
     }
     case "Stream":
       // A stream that fails aborts the request with its error, which ends up in the `RequestError`'s cause.
-      return Effect.map(
-        Stream.toReadableStreamEffect(body.stream),
-        (stream) => Readable.fromWeb(stream as NodeReadableStream)
-      )
+      return Transport.readableBody(body.stream)
   }
 }
 

@@ -80,6 +80,12 @@ const server = (
     return { url: `http://127.0.0.1:${port}`, seen, aborted, connections: () => connections }
   })
 
+/** A handler that sends the headers and the start of a body, then never finishes it. */
+const stallsInBody = (start: string) => (_: IncomingMessage, response: ServerResponse) => {
+  response.writeHead(200, { "content-type": start.startsWith("{") ? "application/json" : "text/plain" })
+  response.write(start)
+}
+
 const transports = [
   ["AgentHttpClient", AgentHttpClient.layer],
   ["UndiciHttpClient", UndiciHttpClient.layer]
@@ -142,10 +148,7 @@ for (const [name, transport] of transports) {
 
     it.scopedLive("a body read after its request was interrupted fails, and does not hang", () =>
       Effect.gen(function*() {
-        const { url } = yield* server((_, response) => {
-          response.writeHead(200, { "content-type": "text/plain" })
-          response.write("partial")
-        })
+        const { url } = yield* server(stallsInBody("partial"))
         const http = yield* client
         const response = yield* http.get(`${url}/stalls`)
         // The first read is interrupted, which destroys the body; a second read fails at once.
@@ -156,10 +159,7 @@ for (const [name, transport] of transports) {
 
     it.scopedLive("a body first read after its deadline passed fails with the deadline, and does not hang", () =>
       Effect.gen(function*() {
-        const { url } = yield* server((_, response) => {
-          response.writeHead(200, { "content-type": "text/plain" })
-          response.write("partial")
-        })
+        const { url } = yield* server(stallsInBody("partial"))
         const http = yield* client
         // The deadline the LegitmarkClient hands its own transports.
         const response = yield* Effect.locally(http.get(`${url}/stalls`), currentTimeoutMillis, 100)
@@ -284,10 +284,7 @@ for (const [name, transport] of transports) {
 
       it.scopedLive("headers in time but the body stalls: TimeoutError too, the deadline covers the body", () =>
         Effect.gen(function*() {
-          const { aborted, url } = yield* server((_, response) => {
-            response.writeHead(200, { "content-type": "application/json" })
-            response.write("{\"success\": true, \"sr\": ")
-          })
+          const { aborted, url } = yield* server(stallsInBody("{\"success\": true, \"sr\": "))
           const api = yield* legitmark(url)
           const result = yield* Effect.either(api.serviceRequests.get(srUuid))
           expect(Either.isLeft(result) && result.left._tag).toBe("TimeoutError")

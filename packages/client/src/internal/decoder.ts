@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
 
@@ -24,11 +25,6 @@ type Outcome = unknown
 type Parse = (input: unknown) => Outcome
 
 const isStop = (out: Outcome): out is typeof Rejected | typeof Undecided => out === Rejected || out === Undecided
-
-const hasOwn = (o: object, key: PropertyKey) => Object.prototype.hasOwnProperty.call(o, key)
-
-const isRecord = (u: unknown): u is Record<PropertyKey, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** What the parser's `Either`-or-`Effect` step answered, as an outcome. */
 const settle = (result: Effect.Effect<unknown, unknown, unknown>): Outcome =>
@@ -209,7 +205,7 @@ const compileTypeLiteral = (ast: AST.TypeLiteral): Parse | undefined => {
   }
   const indexValues: Array<Parse> = []
   for (const is of ast.indexSignatures) {
-    // `Schema.Record({ key: Schema.String, … })` only: any other key schema goes to the parser.
+    // `Schema.Record({ key: Schema.String, … })` only: other key schemas go to the parser.
     if (is.parameter._tag !== "StringKeyword") return undefined
     const parse = compile(is.type)
     if (parse === undefined) return undefined
@@ -217,12 +213,12 @@ const compileTypeLiteral = (ast: AST.TypeLiteral): Parse | undefined => {
   }
   const expected = new Set<PropertyKey>(properties.map((p) => p.name))
   return (u) => {
-    if (!isRecord(u)) return Rejected
+    if (!Predicate.isRecord(u)) return Rejected
     const out: Record<PropertyKey, unknown> = {}
     for (const { isOptional, name, parse } of properties) {
       const value = u[name]
       // A missing required key is parsed as `undefined`, as the parser does when `exact` is off.
-      if (value === undefined && isOptional && !hasOwn(u, name)) continue
+      if (value === undefined && isOptional && !Object.hasOwn(u, name)) continue
       const a = parse(value)
       if (isStop(a)) return a
       out[name] = a
@@ -260,10 +256,11 @@ const compileTransformation = (ast: AST.Transformation): Parse | undefined => {
       const steps = transformation.propertySignatureTransformations
       return (u) => {
         const a = from(u)
-        if (isStop(a) || !isRecord(a)) return isStop(a) ? a : Undecided
+        if (isStop(a)) return a
+        if (!Predicate.isRecord(a)) return Undecided
         // As the parser does: each key is moved in place, on the object `from` answered.
         for (const step of steps) {
-          const o = step.decode(hasOwn(a, step.from) ? Option.some(a[step.from]) : Option.none())
+          const o = step.decode(Object.hasOwn(a, step.from) ? Option.some(a[step.from]) : Option.none())
           delete a[step.from]
           if (Option.isSome(o)) a[step.to] = o.value
         }

@@ -16,8 +16,21 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
-import type * as Stream from "effect/Stream"
+import * as Stream from "effect/Stream"
+import { Readable } from "node:stream"
+import type { ReadableStream as NodeReadableStream } from "node:stream/web"
 import { currentTimeoutMillis, ownTransports } from "./deadline.js"
+
+/** A web `ReadableStream` as a Node `Readable` (the global type and `node:stream/web`'s are the same class). */
+export const nodeReadable = (stream: ReadableStream<Uint8Array>): Readable =>
+  Readable.fromWeb(stream as NodeReadableStream<Uint8Array>)
+
+/**
+ * A request's `Stream` body as a Node `Readable`: a failure of the stream destroys the readable with its
+ * error, which the transport reports as the request's cause.
+ */
+export const readableBody = (stream: Stream.Stream<Uint8Array, unknown>): Effect.Effect<Readable> =>
+  Effect.map(Stream.toReadableStreamEffect(stream), nodeReadable)
 
 /**
  * An `HttpClient` whose requests go to `send` with their URL and the client's per-attempt deadline (in
