@@ -131,8 +131,11 @@ describe("soak: authenticate under random faults", () => {
           apiKeys: [apiKey],
           clock: "manual",
           seed,
-          // Rate limiting is the faults' job here; a manual clock would never reset a real window.
-          rateLimit: { limit: 10_000_000 }
+          // Rate limiting is the faults' job here; a manual clock would never reset a real window. The
+          // window is short: a 429 without headers holds every caller until the window the answers
+          // announce is over (the RateLimiter's design), up to a minute of real time per fault with the
+          // default 60 s window, which is not what this test is about.
+          rateLimit: { limit: 10_000_000, windowMs: 1_000 }
         })
         // Generous: on a busy machine a client timeout would add unplanned faults (see the report on
         // timeouts and reconciliation); only the injected faults are under test here.
