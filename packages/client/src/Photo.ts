@@ -11,7 +11,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { imageSize } from "image-size"
+import * as ImageHeader from "./internal/imageHeader.js"
 import { InvalidRequestError } from "./LegitmarkError.js"
 
 /**
@@ -63,23 +63,26 @@ const checkSize = (name: string, size: number) =>
     Effect.void
 
 // JPEG and PNG are checked for their real kind and dimensions; HEIC and DNG are left to the server.
-const checkImage = (name: string, extension: Media.Extension, head: Uint8Array) => {
+const checkImage = (
+  name: string,
+  extension: Media.Extension,
+  head: Uint8Array
+): Effect.Effect<ImageHeader.Dimensions | undefined, InvalidRequestError> => {
   if (extension === "heic" || extension === "dng") return Effect.succeed(undefined)
   const expected = extension === "png" ? "png" : "jpg"
-  return Effect.try({
-    try: () => imageSize(head),
-    catch: () => invalid(name, `not a readable ${expected.toUpperCase()} image`)
-  }).pipe(
-    Effect.flatMap(({ height, type, width }) => {
-      if (type !== expected) return Effect.fail(invalid(name, `the file is a ${type}, not a ${expected}`))
-      if (width < Media.minDimension || height < Media.minDimension) {
-        return Effect.fail(
-          invalid(name, `${width}×${height} px is under the minimum of ${Media.minDimension}×${Media.minDimension}`)
-        )
-      }
-      return Effect.succeed({ width, height })
-    })
-  )
+  const kind = ImageHeader.kindOf(head)
+  if (kind !== undefined && kind !== expected) {
+    return Effect.fail(invalid(name, `the file is a ${kind}, not a ${expected}`))
+  }
+  const dimensions = expected === "png" ? ImageHeader.pngDimensions(head) : ImageHeader.jpegDimensions(head)
+  if (dimensions === undefined) return Effect.fail(invalid(name, `not a readable ${expected.toUpperCase()} image`))
+  const { height, width } = dimensions
+  if (width < Media.minDimension || height < Media.minDimension) {
+    return Effect.fail(
+      invalid(name, `${width}×${height} px is under the minimum of ${Media.minDimension}×${Media.minDimension}`)
+    )
+  }
+  return Effect.succeed(dimensions)
 }
 
 const make = (

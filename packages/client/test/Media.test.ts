@@ -86,7 +86,8 @@ describe("media.put", () => {
     [
       ["over 5 MB", new Uint8Array(5 * 1024 * 1024 + 1), "png", "5 MB"],
       ["under 600×600", Images.png(599, 900), "png", "599×900"],
-      ["a PNG called jpg", Images.png(800, 800), "jpg", "not a jpg"],
+      ["a PNG called jpg", Images.png(800, 800), "jpg", "the file is a png, not a jpg"],
+      ["a GIF called png", new TextEncoder().encode("GIF89a\x20\x03\x20\x03"), "png", "the file is a gif, not a png"],
       ["not an image", new TextEncoder().encode("hello"), "png", "not a readable PNG"],
       ["empty", new Uint8Array(), "png", "empty"],
       ["a bmp", Images.png(800, 800), "bmp", "not one of"]
@@ -118,8 +119,10 @@ describe("media.put", () => {
     Effect.gen(function*() {
       const client = yield* LegitmarkClient
       yield* client.media.put(presigned(), Images.jpegHeader(1200, 900, 70_000), "jpeg")
+      // No APPn segment before the frame header: image-size, used before, could not read this one.
       const small = yield* Effect.flip(client.media.put(presigned(), Images.jpegHeader(640, 480), "jpg"))
       assertTag(small, "InvalidRequestError")
+      expect(small.message).toContain("640×480 px is under the minimum")
       const [request, ...rest] = yield* MockHttp.requests
       expect(rest).toHaveLength(0)
       expect(request?.headers["content-type"]).toBe("image/jpeg")
