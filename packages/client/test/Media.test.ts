@@ -1,11 +1,10 @@
 import { NodeFileSystem } from "@effect/platform-node"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { LegitmarkClient } from "../src/LegitmarkClient.js"
 import * as Photo from "../src/Photo.js"
@@ -159,11 +158,12 @@ describe("media.upload", () => {
       expect(yield* MockHttp.requests).toHaveLength(4)
     }).pipe(Effect.provide(withMock((_, n) => (n % 2 === 0 ? intentAnswer(n) : expired)))))
 
-  it.effect("streams a file from its path", () =>
+  it.scoped("streams a file from its path", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "legitmark-photo-"))
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "legitmark-photo-" })
       const path = join(dir, "Front.PNG")
-      writeFileSync(path, photo)
+      yield* fs.writeFile(path, photo)
       const fromFile = yield* Photo.fromPath(path)
       expect(fromFile).toMatchObject({ extension: "png", size: photo.byteLength, dimensions: { width: 800 } })
       yield* (yield* LegitmarkClient).media.upload(sr, side, fromFile)
@@ -172,10 +172,11 @@ describe("media.upload", () => {
       expect(put?.headers["content-type"]).toBe("image/png")
     }).pipe(Effect.provide(withMock([intentAnswer(), stored]))))
 
-  it.effect("refuses a missing file, a directory and a file with no known extension", () =>
+  it.scoped("refuses a missing file, a directory and a file with no known extension", () =>
     Effect.gen(function*() {
-      const dir = mkdtempSync(join(tmpdir(), "legitmark-photo-"))
-      writeFileSync(join(dir, "notes.txt"), "x")
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "legitmark-photo-" })
+      yield* fs.writeFileString(join(dir, "notes.txt"), "x")
       for (const path of [join(dir, "missing.jpg"), dir, join(dir, "notes.txt")]) {
         const error = yield* Effect.flip(Photo.fromPath(path))
         assertTag(error, "InvalidRequestError")
