@@ -333,7 +333,9 @@ const coldImpls = [
   "platform-undici",
   "floor",
   "tsx:none",
-  "tsx:client-agent"
+  "tsx:client-agent",
+  "bundled:axios",
+  "bundled:client-agent"
 ] as const
 const coldLabels: Record<(typeof coldImpls)[number], string> = {
   "none": "node alone (empty)",
@@ -346,7 +348,9 @@ const coldLabels: Record<(typeof coldImpls)[number], string> = {
   "platform-undici": "platform HttpClient + undici + decode, no client code",
   "floor": "floor: effect/Schema + platform HttpClient imported, then fetch",
   "tsx:none": "node + tsx alone (empty)",
-  "tsx:client-agent": "client-agent, sources under tsx"
+  "tsx:client-agent": "client-agent, sources under tsx",
+  "bundled:axios": "axios, application bundled (esbuild, one file)",
+  "bundled:client-agent": "client-agent, application bundled (esbuild, one file)"
 }
 const importSpecifiers = [
   "effect",
@@ -363,12 +367,13 @@ const importSpecifiers = [
   "undici"
 ] as const
 
-/** The cold-start case compiled to plain JavaScript: its own helpers (../lib) inlined, every package external. */
 /**
  * A case compiled to plain JavaScript (`build/<case>.mjs`): its own helpers (../lib) inlined, every package
  * external, so that under `--conditions=legitmark-dist` the child runs the built packages as users do.
+ * `bundled`: every package inlined too (their `dist/`, tree-shaken), one file, as an application bundled
+ * for deployment (a serverless function, a slim container) runs.
  */
-const compileCase = (name: string) => {
+const compileCase = (name: string, options: { readonly bundled?: boolean } = {}) => {
   const script = `build/${name}.mjs`
   return Effect.as(
     Effect.tryPromise({
@@ -378,11 +383,19 @@ const compileCase = (name: string) => {
           entryPoints: [path.join(benchDir, "cases", `${name}.ts`)],
           outfile: path.join(benchDir, script),
           bundle: true,
-          packages: "external",
           platform: "node",
           format: "esm",
           target: "node20",
-          logLevel: "warning"
+          logLevel: "warning",
+          ...(options.bundled
+            ? {
+              conditions: ["legitmark-dist"],
+              // CommonJS packages (axios's dependencies) inlined into an ES module still call `require`.
+              banner: {
+                js: `import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);`
+              }
+            }
+            : { packages: "external" })
         })
       },
       catch: (e) => new Error(`compiling cases/${name}.ts: ${String(e)}`)
@@ -395,6 +408,10 @@ const coldScript = "build/coldstart.mjs"
 const cold = Effect.gen(function*() {
   yield* build
   yield* compileCase("coldstart")
+  const bundled = {
+    "bundled:client-agent": yield* compileCase("bundled/client-agent", { bundled: true }),
+    "bundled:axios": yield* compileCase("bundled/axios", { bundled: true })
+  }
   const url = yield* server("static server (bench/server.ts)", ["bench/server.ts"])
   const runs = new Map<string, Array<Figures & { readonly spawnToExitMs: number }>>()
   const add = (key: string, run: Run) =>
@@ -404,10 +421,13 @@ const cold = Effect.gen(function*() {
   const runImpl = (impl: (typeof coldImpls)[number]) =>
     impl.startsWith("tsx:")
       ? underTsx(["--impl", impl.slice(4), "--url", url])
+      : impl === "bundled:client-agent" || impl === "bundled:axios"
+      ? runChild(bundled[impl], ["--url", url], { loader: false })
       : plain(["--impl", impl, "--url", url])
   // One untimed pass of each first: the timed runs read a warm file cache (and tsx a warm transform cache).
   yield* runImpl("client-agent")
   yield* runImpl("tsx:client-agent")
+  yield* runImpl("bundled:client-agent")
   for (let rep = 0; rep < sizes.coldReps; rep++) {
     progress(`cold start (rep ${rep + 1}/${sizes.coldReps})`)
     for (const impl of rotate(coldImpls, rep)) add(impl, yield* runImpl(impl))
@@ -435,6 +455,16 @@ const cold = Effect.gen(function*() {
       ]
     })
   ))
+  const bundledAxios = med(runs.get("bundled:axios") ?? [], "firstResponseMs")
+  const bundledClient = med(runs.get("bundled:client-agent") ?? [], "firstResponseMs")
+  log(
+    `\nBundled (one application bundle, as deployed to a serverless function): client-agent ${
+      fmt(bundledClient, 0)
+    } ms, ` +
+      `${ratio(bundledClient, bundledAxios)} bundled axios (${
+        fmt(bundledAxios, 0)
+      } ms). The targets read the unbundled rows.`
+  )
   const axiosImport = med(runs.get("import:axios") ?? [], "importMs")
   log(`\n### Import time of each module, alone in a fresh process, plain node, ${sizes.coldReps} runs each`)
   log(table(
