@@ -43,6 +43,7 @@ export interface Agents {
 class Exchange {
   reason: unknown = undefined
   timer: ReturnType<typeof setTimeout> | undefined = undefined
+  response: Http.IncomingMessage | undefined = undefined
 
   constructor(readonly request: Http.ClientRequest) {}
 
@@ -62,6 +63,8 @@ class Exchange {
 
 class NodeResponse extends Transport.TransportResponse {
   private body: Promise<Buffer> | undefined
+  /** The whole body, once it is in hand. */
+  private bytes: Buffer | undefined
 
   constructor(
     request: HttpClientRequest.HttpClientRequest,
@@ -73,19 +76,41 @@ class NodeResponse extends Transport.TransportResponse {
     source.on("error", () => {})
   }
 
+  private done(body: Buffer): Buffer {
+    clearTimeout(this.exchange.timer)
+    this.bytes = body
+    return body
+  }
+
+  /**
+   * The whole body, taken from the stream's buffer when it has all arrived and nobody has started reading
+   * it: a small answer usually comes in the same packets as its headers, and is then read without waiting.
+   */
+  private takeComplete(): Buffer | undefined {
+    const source = this.source
+    if (this.body !== undefined || !source.complete || source.destroyed || source.readableFlowing !== null) {
+      return undefined
+    }
+    // In paused mode, `read()` answers everything buffered at once, then null.
+    const chunks: Array<Buffer> = []
+    for (let chunk: Buffer | null = source.read(); chunk !== null; chunk = source.read()) chunks.push(chunk)
+    const body = chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)
+    this.body = Promise.resolve(body)
+    return this.done(body)
+  }
+
   /** The whole body, read once whoever asks first; the deadline ends with it. */
   private collect(): Promise<Buffer> {
     return this.body ??= new Promise<Buffer>((resolve, reject) => {
       const chunks: Array<Buffer> = []
       const source = this.source
-      // Destroyed before anyone read it (its deadline passed): its events are gone.
-      if (source.destroyed && !source.complete) {
+      // Destroyed before anyone read it (its deadline passed): its events, and any data it held, are gone.
+      if (source.destroyed) {
         return reject(this.exchange.causeOf(source.errored ?? new Error("The answer was cut short")))
       }
       source.on("data", (chunk: Buffer) => chunks.push(chunk))
       source.on("end", () => {
-        clearTimeout(this.exchange.timer)
-        resolve(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks))
+        resolve(this.done(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)))
       })
       source.on("error", (error) => reject(this.exchange.causeOf(error)))
       // Destroyed before its end, with no error of its own (an interruption).
@@ -95,14 +120,18 @@ class NodeResponse extends Transport.TransportResponse {
     })
   }
 
-  // Reads the body; interrupting the read destroys it.
+  // Reads the body: at once when it is in hand, else when it ends; interrupting the read destroys it.
   private read<A>(use: (body: Buffer) => A): Effect.Effect<A, HttpClientError.ResponseError> {
-    return Effect.async((resume) => {
-      this.collect().then(
-        (body) => resume(Effect.succeed(use(body))),
-        (cause) => resume(Effect.fail(this.decodeError(cause)))
-      )
-      return Effect.sync(() => this.exchange.abort(undefined))
+    return Effect.suspend(() => {
+      const ready = this.bytes ?? this.takeComplete()
+      if (ready !== undefined) return Effect.succeed(use(ready))
+      return Effect.async<A, HttpClientError.ResponseError>((resume) => {
+        this.collect().then(
+          (body) => resume(Effect.succeed(use(body))),
+          (cause) => resume(Effect.fail(this.decodeError(cause)))
+        )
+        return Effect.sync(() => this.exchange.abort(undefined))
+      })
     })
   }
 
@@ -119,6 +148,10 @@ class NodeResponse extends Transport.TransportResponse {
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    // Once the body has been read whole, the stream answers it again.
+    if (this.body !== undefined) {
+      return Stream.fromEffect(this.read((body): Uint8Array => body))
+    }
     return Stream.fromAsyncIterable<Uint8Array, HttpClientError.ResponseError>(
       this.source,
       (cause) => this.decodeError(this.exchange.causeOf(cause))
@@ -207,13 +240,16 @@ export const make = (agents: Agents): HttpClient.HttpClient => {
       }
       // The client's per-attempt timeout, when it is kept here: the request and its answer are destroyed.
       // Unref'd: the connection keeps the process alive while it matters; an unread body's timer need not.
+      // An answer that has come whole met its deadline, even if nobody has read it yet.
       if (timeoutMillis !== undefined) {
-        exchange.timer = setTimeout(() => exchange.abort(new DeadlineExceeded(timeoutMillis)), timeoutMillis).unref()
+        exchange.timer = setTimeout(() => {
+          if (exchange.response?.complete !== true) exchange.abort(new DeadlineExceeded(timeoutMillis))
+        }, timeoutMillis).unref()
       }
-      exchange.request.on(
-        "response",
-        (response) => settle(Effect.succeed(new NodeResponse(request, response, exchange)))
-      )
+      exchange.request.on("response", (response) => {
+        exchange.response = response
+        settle(Effect.succeed(new NodeResponse(request, response, exchange)))
+      })
       exchange.request.on("error", (error) => {
         clearTimeout(exchange.timer)
         settle(

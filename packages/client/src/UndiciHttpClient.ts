@@ -57,17 +57,25 @@ class UndiciResponse extends Transport.TransportResponse {
     })
   }
 
-  private cachedText: Promise<string> | undefined
+  // The whole body, read once whoever asks first: `text`, `arrayBuffer` and a later `stream` answer it.
+  private whole: Promise<ArrayBuffer> | undefined
+  private readWhole(): Promise<ArrayBuffer> {
+    return this.whole ??= this.source.body.arrayBuffer()
+  }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.read(() => this.cachedText ??= this.source.body.text())
+    // As undici's `body.text()` decodes: UTF-8, a byte-order mark dropped.
+    return this.read(() => this.readWhole().then((bytes) => new TextDecoder().decode(bytes)))
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.read(() => this.source.body.arrayBuffer())
+    return this.read(() => this.readWhole().then((bytes) => bytes.slice(0)))
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    if (this.whole !== undefined) {
+      return Stream.fromEffect(this.read(() => this.readWhole().then((bytes) => new Uint8Array(bytes))))
+    }
     const body = this.source.body
     return Stream.fromAsyncIterable(body, (cause) => this.decodeError(cause)).pipe(
       Stream.ensuring(Effect.sync(() => body.destroy()))

@@ -188,29 +188,45 @@ const parseRetryAfter = (value: string | undefined, now: number): Duration.Durat
   return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - now))
 }
 
+// The latest time a `Date` can hold, in ms either side of the epoch.
+const maxDateMillis = 8.64e15
+
 // The reset format is undocumented: seconds from now (small numbers), epoch seconds, epoch
-// milliseconds or an ISO timestamp.
-const parseReset = (value: string | undefined, now: number): DateTime.Utc | undefined => {
+// milliseconds or an ISO timestamp. Answered in epoch ms.
+const parseResetMillis = (value: string | undefined, now: number): number | undefined => {
   if (value === undefined) return undefined
   const n = numberHeader(value)
   const millis = n === undefined ? Date.parse(value) : n < 1e9 ? now + n * 1000 : n < 1e12 ? n * 1000 : n
-  return Option.getOrUndefined(DateTime.make(millis))
+  return Number.isFinite(millis) && Math.abs(millis) <= maxDateMillis ? millis : undefined
 }
+
+const parseReset = (value: string | undefined, now: number): DateTime.Utc | undefined => {
+  const millis = parseResetMillis(value, now)
+  return millis === undefined ? undefined : DateTime.unsafeMake(millis)
+}
+
+// The rate-limit headers of each level, named once rather than per answer.
+const levelHeaders = (["partner", "user"] as const).map((level) => ({
+  level,
+  limit: `x-ratelimit-limit-${level}`,
+  remaining: `x-ratelimit-remaining-${level}`,
+  reset: `x-ratelimit-reset-${level}`
+}))
 
 // What an answer's headers say about the rate limit, for the `RateLimiter`.
 const rateLimitAnswer = (response: HttpClientResponse.HttpClientResponse, now: number): RateLimiter.Answer => {
   const h = response.headers
-  const levels = (["partner", "user"] as const).flatMap((level): Array<RateLimiter.Level> => {
-    const limit = numberHeader(h[`x-ratelimit-limit-${level}`])
-    if (limit === undefined) return []
-    const resetAt = parseReset(h[`x-ratelimit-reset-${level}`], now)
-    return [{
-      level,
+  const levels: Array<RateLimiter.Level> = []
+  for (const names of levelHeaders) {
+    const limit = numberHeader(h[names.limit])
+    if (limit === undefined) continue
+    levels.push({
+      level: names.level,
       limit,
-      remaining: numberHeader(h[`x-ratelimit-remaining-${level}`]),
-      resetAt: resetAt && DateTime.toEpochMillis(resetAt)
-    }]
-  })
+      remaining: numberHeader(h[names.remaining]),
+      resetAt: parseResetMillis(h[names.reset], now)
+    })
+  }
   if (response.status !== 429) return { status: response.status, levels }
   const resets = levels.flatMap((l) => (l.remaining === 0 && l.resetAt !== undefined ? [l.resetAt - now] : []))
   const retryAfter = parseRetryAfter(h["retry-after"], now) ??

@@ -33,6 +33,25 @@ export const readableBody = (stream: Stream.Stream<Uint8Array, unknown>): Effect
   Effect.map(Stream.toReadableStreamEffect(stream), nodeReadable)
 
 /**
+ * `UrlParams.makeUrl` for Node (no `location` to resolve against), serialising the query once: appending
+ * each parameter to `url.searchParams` re-serialises the whole URL every time.
+ */
+export const makeUrl = (request: HttpClientRequest.HttpClientRequest): Either.Either<URL, unknown> => {
+  try {
+    const url = new URL(request.url)
+    if (request.urlParams.length > 0) {
+      const search = new URLSearchParams(url.search)
+      for (const [key, value] of request.urlParams) search.append(key, value)
+      url.search = search.toString()
+    }
+    if (Option.isSome(request.hash)) url.hash = request.hash.value
+    return Either.right(url)
+  } catch (error) {
+    return Either.left(error)
+  }
+}
+
+/**
  * An `HttpClient` whose requests go to `send` with their URL and the client's per-attempt deadline (in
  * ms, when the `LegitmarkClient` asks the transport to keep it).
  */
@@ -49,7 +68,7 @@ export const make = (
         effect,
         (request) =>
           Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
-            const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+            const url = makeUrl(request)
             return Either.isLeft(url)
               ? Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
               : send(request, url.right, fiber.getFiberRef(currentTimeoutMillis))
