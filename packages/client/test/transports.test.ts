@@ -27,7 +27,7 @@ import { Agent as HttpsAgent, createServer as createHttpsServer, type Server as 
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 import * as AgentHttpClient from "../src/AgentHttpClient.js"
-import { currentTimeoutMillis, DeadlineExceeded } from "../src/internal/deadline.js"
+import { DeadlineExceeded, keepTimeout } from "../src/internal/deadline.js"
 import { LegitmarkClient } from "../src/LegitmarkClient.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
@@ -162,7 +162,9 @@ for (const [name, transport] of transports) {
         const { url } = yield* server(stallsInBody("partial"))
         const http = yield* client
         // The deadline the LegitmarkClient hands its own transports.
-        const response = yield* Effect.locally(http.get(`${url}/stalls`), currentTimeoutMillis, 100)
+        const request = HttpClientRequest.get(`${url}/stalls`)
+        keepTimeout(request, 100)
+        const response = yield* http.execute(request)
         yield* Effect.sleep("300 millis")
         const result = yield* Effect.either(Effect.timeout(response.text, "2 seconds"))
         expect(Either.isLeft(result) && result.left._tag).toBe("ResponseError")
@@ -326,7 +328,9 @@ describe("AgentHttpClient deadline", () => {
     Effect.gen(function*() {
       const { url } = yield* server((_, response) => response.end("on time"))
       const http = yield* Effect.map(Layer.build(AgentHttpClient.layer), Context.get(HttpClient.HttpClient))
-      const response = yield* Effect.locally(http.get(`${url}/quick`), currentTimeoutMillis, 100)
+      const request = HttpClientRequest.get(`${url}/quick`)
+      keepTimeout(request, 100)
+      const response = yield* http.execute(request)
       // The reader is late; the server was not.
       yield* Effect.sleep("300 millis")
       expect(yield* Effect.timeout(response.text, "2 seconds")).toBe("on time")

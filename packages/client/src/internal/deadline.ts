@@ -3,13 +3,15 @@
  *
  * `Effect.timeoutFail` races the call against a sleeping fiber: forks, a join and an interruption per
  * call, a third of a request's CPU. Two cheaper ways, chosen per call:
- * - a transport that keeps deadlines itself (the client's `AgentHttpClient` and `UndiciHttpClient`) is told the deadline through
- *   a FiberRef and aborts the request at that time with a `DeadlineExceeded` cause: no fiber at all;
+ * - a transport that keeps deadlines itself (the client's `AgentHttpClient` and `UndiciHttpClient`) finds the
+ *   deadline recorded for the request and aborts it at that time with a `DeadlineExceeded` cause: no fiber
+ *   at all;
  * - otherwise, on the live clock, the call runs in one child fiber that a timer interrupts.
  * Under any other `Clock` (a `TestClock`, a scaled clock) it is `Effect.timeoutFail`, so that time stays
  * the Clock's.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -18,12 +20,19 @@ import * as Equal from "effect/Equal"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
-import * as FiberRef from "effect/FiberRef"
 
-/** How long, in ms, a transport that keeps deadlines has for the current request and its body. */
-export const currentTimeoutMillis: FiberRef.FiberRef<number | undefined> = FiberRef.unsafeMake<number | undefined>(
-  undefined
-)
+// How long, in ms, a transport that keeps deadlines has for a request and its body, by request. The
+// pipeline builds a request for each call, so the request is the call's own; a FiberRef set around the
+// call would cost some twenty runtime operations and two copies of the fiber's refs, per call.
+const timeouts = new WeakMap<HttpClientRequest.HttpClientRequest, number>()
+
+/** Gives `request` `millis` to be answered, body included, on a transport that keeps deadlines. */
+export const keepTimeout = (request: HttpClientRequest.HttpClientRequest, millis: number): void => {
+  timeouts.set(request, millis)
+}
+
+/** The time `request` has, if a deadline was recorded for it. */
+export const timeoutOf = (request: HttpClientRequest.HttpClientRequest): number | undefined => timeouts.get(request)
 
 /** The cause a deadline-keeping transport aborts a request with when its time is up. */
 export class DeadlineExceeded extends Error {
@@ -53,21 +62,24 @@ const timedOut = (cause: Cause.Cause<unknown>) =>
 
 /**
  * `self`, a call through a transport, failing with `onTimeout()` (and interrupted, or aborted by the
- * transport) when it has not completed within `duration`. When `transportKeeps` (one of
- * {@link ownTransports}), the transport fails with a `DeadlineExceeded` in its error's cause instead,
- * which the caller maps.
+ * transport) when it has not completed within `duration`. With `keptFor`, `self` sends that request
+ * through one of {@link ownTransports}: the deadline is recorded for the request, and the transport fails
+ * with a `DeadlineExceeded` in its error's cause instead, which the caller maps.
  */
 export const deadline = <A, E, R, E2>(
   self: Effect.Effect<A, E, R>,
-  transportKeeps: boolean,
   duration: Duration.Duration,
-  onTimeout: () => E2
+  onTimeout: () => E2,
+  keptFor?: HttpClientRequest.HttpClientRequest
 ): Effect.Effect<A, E | E2, R> => {
   if (!Duration.isFinite(duration)) return self
   const millis = Duration.toMillis(duration)
   return Effect.clockWith((clock) => {
     if (!isLive(clock) || millis > maxTimerMs) return Effect.timeoutFail(self, { duration, onTimeout })
-    if (transportKeeps) return Effect.locally(self, currentTimeoutMillis, millis)
+    if (keptFor !== undefined) {
+      keepTimeout(keptFor, millis)
+      return self
+    }
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Effect.fork(restore(self)), (child) => {
         const timer = setTimeout(() => child.unsafeInterruptAsFork(deadlineId), millis)

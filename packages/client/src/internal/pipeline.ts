@@ -371,9 +371,9 @@ export const make = (options: PipelineOptions): Pipeline => {
     // The timeout is the server's time to answer: waiting for the rate limiter is not part of it.
     const answered = deadline(
       Effect.mapError(send, (error) => transportError(error, request, operation.expected, timeout)),
-      own,
       timeout,
-      () => timeoutError(request, timeout)
+      () => timeoutError(request, timeout),
+      own ? request : undefined
     )
     const read = (
       response: HttpClientResponse.HttpClientResponse,

@@ -19,7 +19,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import type { ReadableStream as NodeReadableStream } from "node:stream/web"
-import { currentTimeoutMillis, ownTransports } from "./deadline.js"
+import { ownTransports, timeoutOf } from "./deadline.js"
 
 /** A web `ReadableStream` as a Node `Readable` (the global type and `node:stream/web`'s are the same class). */
 export const nodeReadable = (stream: ReadableStream<Uint8Array>): Readable =>
@@ -66,13 +66,12 @@ export const make = (
     (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
       Effect.flatMap(
         effect,
-        (request) =>
-          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
-            const url = makeUrl(request)
-            return Either.isLeft(url)
-              ? Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
-              : send(request, url.right, fiber.getFiberRef(currentTimeoutMillis))
-          })
+        (request): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+          const url = makeUrl(request)
+          return Either.isLeft(url)
+            ? Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+            : send(request, url.right, timeoutOf(request))
+        }
       ),
     Effect.succeed
   )
