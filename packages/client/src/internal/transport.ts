@@ -36,7 +36,7 @@ export const readableBody = (stream: Stream.Stream<Uint8Array, unknown>): Effect
  * `UrlParams.makeUrl` for Node (no `location` to resolve against), serialising the query once: appending
  * each parameter to `url.searchParams` re-serialises the whole URL every time.
  */
-export const makeUrl = (request: HttpClientRequest.HttpClientRequest): Either.Either<URL, unknown> => {
+const makeUrl = (request: HttpClientRequest.HttpClientRequest): Either.Either<URL, unknown> => {
   try {
     const url = new URL(request.url)
     if (request.urlParams.length > 0) {
