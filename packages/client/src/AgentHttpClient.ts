@@ -76,8 +76,10 @@ class NodeResponse extends Transport.TransportResponse {
     source.on("error", () => {})
   }
 
-  private done(body: Buffer): Buffer {
+  // The body is whole: the deadline is met, and later reads answer it at once.
+  private done(chunks: ReadonlyArray<Buffer>): Buffer {
     clearTimeout(this.exchange.timer)
+    const body = chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)
     this.bytes = body
     return body
   }
@@ -94,9 +96,9 @@ class NodeResponse extends Transport.TransportResponse {
     // In paused mode, `read()` answers everything buffered at once, then null.
     const chunks: Array<Buffer> = []
     for (let chunk: Buffer | null = source.read(); chunk !== null; chunk = source.read()) chunks.push(chunk)
-    const body = chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)
+    const body = this.done(chunks)
     this.body = Promise.resolve(body)
-    return this.done(body)
+    return body
   }
 
   /** The whole body, read once whoever asks first; the deadline ends with it. */
@@ -109,9 +111,7 @@ class NodeResponse extends Transport.TransportResponse {
         return reject(this.exchange.causeOf(source.errored ?? new Error("The answer was cut short")))
       }
       source.on("data", (chunk: Buffer) => chunks.push(chunk))
-      source.on("end", () => {
-        resolve(this.done(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)))
-      })
+      source.on("end", () => resolve(this.done(chunks)))
       source.on("error", (error) => reject(this.exchange.causeOf(error)))
       // Destroyed before its end, with no error of its own (an interruption).
       source.on("close", () => {
@@ -120,14 +120,14 @@ class NodeResponse extends Transport.TransportResponse {
     })
   }
 
-  // Reads the body: at once when it is in hand, else when it ends; interrupting the read destroys it.
-  private read<A>(use: (body: Buffer) => A): Effect.Effect<A, HttpClientError.ResponseError> {
+  // At once when the body is in hand, else when it ends.
+  protected get whole(): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
     return Effect.suspend(() => {
       const ready = this.bytes ?? this.takeComplete()
-      if (ready !== undefined) return Effect.succeed(use(ready))
-      return Effect.async<A, HttpClientError.ResponseError>((resume) => {
+      if (ready !== undefined) return Effect.succeed(ready)
+      return Effect.async<Uint8Array, HttpClientError.ResponseError>((resume) => {
         this.collect().then(
-          (body) => resume(Effect.succeed(use(body))),
+          (body) => resume(Effect.succeed(body)),
           (cause) => resume(Effect.fail(this.decodeError(cause)))
         )
         return Effect.sync(() => this.exchange.abort(undefined))
@@ -135,23 +135,11 @@ class NodeResponse extends Transport.TransportResponse {
     })
   }
 
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.read((body) => body.toString("utf8"))
+  protected get wholeRequested(): boolean {
+    return this.body !== undefined
   }
 
-  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.read((body) => {
-      const copy = new ArrayBuffer(body.byteLength)
-      new Uint8Array(copy).set(body)
-      return copy
-    })
-  }
-
-  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    // Once the body has been read whole, the stream answers it again.
-    if (this.body !== undefined) {
-      return Stream.fromEffect(this.read((body): Uint8Array => body))
-    }
+  protected get arriving(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     return Stream.fromAsyncIterable<Uint8Array, HttpClientError.ResponseError>(
       this.source,
       (cause) => this.decodeError(this.exchange.causeOf(cause))

@@ -40,13 +40,16 @@ class UndiciResponse extends Transport.TransportResponse {
     source.body.on("error", () => {})
   }
 
-  // Reads the body; interrupting the read aborts it.
-  private read<A>(read: () => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
+  // The whole body, read once whoever asks first.
+  private wholeBody: Promise<Uint8Array> | undefined
+
+  protected get whole(): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
     return Effect.async((resume) => {
-      read().then(
-        (value) => {
+      const body = this.wholeBody ??= this.source.body.arrayBuffer().then((bytes) => new Uint8Array(bytes))
+      body.then(
+        (bytes) => {
           clearTimeout(this.timer)
-          resume(Effect.succeed(value))
+          resume(Effect.succeed(bytes))
         },
         (cause) => {
           clearTimeout(this.timer)
@@ -57,25 +60,11 @@ class UndiciResponse extends Transport.TransportResponse {
     })
   }
 
-  // The whole body, read once whoever asks first: `text`, `arrayBuffer` and a later `stream` answer it.
-  private whole: Promise<ArrayBuffer> | undefined
-  private readWhole(): Promise<ArrayBuffer> {
-    return this.whole ??= this.source.body.arrayBuffer()
+  protected get wholeRequested(): boolean {
+    return this.wholeBody !== undefined
   }
 
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    // As undici's `body.text()` decodes: UTF-8, a byte-order mark dropped.
-    return this.read(() => this.readWhole().then((bytes) => new TextDecoder().decode(bytes)))
-  }
-
-  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.read(() => this.readWhole().then((bytes) => bytes.slice(0)))
-  }
-
-  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    if (this.whole !== undefined) {
-      return Stream.fromEffect(this.read(() => this.readWhole().then((bytes) => new Uint8Array(bytes))))
-    }
+  protected get arriving(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     const body = this.source.body
     return Stream.fromAsyncIterable(body, (cause) => this.decodeError(cause)).pipe(
       Stream.ensuring(Effect.sync(() => body.destroy()))

@@ -2,7 +2,8 @@
  * What the client's own transports (`AgentHttpClient`, `UndiciHttpClient`) have in common: how a request
  * reaches their `send` (its URL built, the client's deadline read, the transport registered as one of
  * {@link ownTransports}), and what they answer: an `HttpClientResponse` whose headers are read once and
- * whose body is read by the transport (`text`, `arrayBuffer`, `stream`); the rest derives from those.
+ * whose body the transport reads whole, once, or streams as it arrives; `text`, `arrayBuffer`, `json` and the
+ * rest derive from those.
  */
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
@@ -79,6 +80,9 @@ export const make = (
   return client
 }
 
+// Text as `Response.text()` and undici's `body.text()` decode it: UTF-8, a byte-order mark dropped.
+const utf8 = new TextDecoder()
+
 /** Header values as Node and undici give them: `set-cookie` as a list. */
 export type RawHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
@@ -95,9 +99,30 @@ export abstract class TransportResponse extends Inspectable.Class implements Htt
     super()
   }
 
-  abstract get text(): Effect.Effect<string, HttpClientError.ResponseError>
-  abstract get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError>
-  abstract get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError>
+  /** The whole body, read once whoever asks first; interrupting the read destroys it. */
+  protected abstract get whole(): Effect.Effect<Uint8Array, HttpClientError.ResponseError>
+  /** Whether the body has been asked for whole: its own stream is then spoken for. */
+  protected abstract get wholeRequested(): boolean
+  /** The body as it arrives, for a `stream` asked for before any whole read. */
+  protected abstract get arriving(): Stream.Stream<Uint8Array, HttpClientError.ResponseError>
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return Effect.map(this.whole, (bytes) => utf8.decode(bytes))
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return Effect.map(this.whole, (bytes) => {
+      // A copy of its own: a Node `Buffer` may be a view into a shared pool.
+      const copy = new ArrayBuffer(bytes.byteLength)
+      new Uint8Array(copy).set(bytes)
+      return copy
+    })
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    // Once the body has been read whole, the stream answers it again.
+    return this.wholeRequested ? Stream.fromEffect(this.whole) : this.arriving
+  }
 
   get headers(): Headers.Headers {
     // `Headers.fromInput` joins a list; `set-cookie` is read from the raw headers by `cookies`.
