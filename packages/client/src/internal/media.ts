@@ -80,7 +80,7 @@ export const make = (pipeline: Pipeline): LegitmarkClient.Media => {
         )
       )
       return { sr, side, extension: photo.extension, size: photo.size }
-    }).pipe(Effect.withSpan("Legitmark.media.upload", { attributes: { "legitmark.sr_uuid": sr } }))
+    }).pipe(pipeline.withSpan("Legitmark.media.upload", { attributes: { "legitmark.sr_uuid": sr } }))
 
   return { intent, put, upload }
 }

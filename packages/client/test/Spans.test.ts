@@ -1,0 +1,97 @@
+/**
+ * Spans: every call's span reaches a provided tracer, whatever the transport, and is the current span
+ * of any other `HttpClient` the call runs through. (Under Effect's native tracer, on the client's own
+ * transport, no span is made: nothing could see it.)
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { describe, expect, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import * as AgentHttpClient from "../src/AgentHttpClient.js"
+import { LegitmarkClient } from "../src/LegitmarkClient.js"
+import * as RetryPolicy from "../src/RetryPolicy.js"
+import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
+import { capture, type Captured } from "./support/Capture.js"
+import * as Fixtures from "./support/fixtures.js"
+import * as MockHttp from "./support/MockHttp.js"
+
+const apiKey = Redacted.make("leo_unit_test_key")
+const srUuid = "8e61c991-553a-4a58-9eb6-561b64c11908"
+const getBody = JSON.stringify(Fixtures.getResponse)
+
+/** A loopback server answering every request with the full-SR payload, until the scope closes. */
+const server = Effect.acquireRelease(
+  Effect.async<{ readonly url: string; readonly close: (done: () => void) => void }>((resume) => {
+    const http = createServer((_, response) => {
+      response.writeHead(200, { "content-type": "application/json" })
+      response.end(getBody)
+    })
+    http.listen(0, "127.0.0.1", () =>
+      resume(Effect.succeed({
+        url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+        close: (done) => {
+          http.closeAllConnections()
+          http.close(() => done())
+        }
+      })))
+  }),
+  ({ close }) => Effect.async<void>((resume) => close(() => resume(Effect.void)))
+)
+
+const legitmark = (baseUrl: string, transport: Layer.Layer<HttpClient.HttpClient>) =>
+  Effect.map(
+    Layer.build(
+      LegitmarkClient.layer({ apiKey, baseUrl }).pipe(Layer.provide(Layer.merge(transport, RetryPolicy.none)))
+    ),
+    Context.get(LegitmarkClient)
+  )
+
+describe("spans on the client's own transports", () => {
+  for (
+    const [name, transport] of [["AgentHttpClient", AgentHttpClient.layer], [
+      "UndiciHttpClient",
+      UndiciHttpClient.layer
+    ]] as const
+  ) {
+    it.scopedLive(`${name}: a provided tracer gets each call's span, named, with its attributes`, () => {
+      const captured: Captured = { logs: [], spans: [] }
+      return Effect.gen(function*() {
+        const { url } = yield* server
+        const api = yield* legitmark(url, transport)
+        yield* api.serviceRequests.get(srUuid).pipe(capture(captured))
+        yield* api.serviceRequests.get(srUuid).pipe(capture(captured))
+        const spans = captured.spans.filter((s) => s.name.startsWith("Legitmark."))
+        expect(spans.map((s) => s.name)).toEqual(["Legitmark.serviceRequests.get", "Legitmark.serviceRequests.get"])
+        expect(spans[0]?.attributes.get("legitmark.sr_uuid")).toBe(srUuid)
+        expect(spans[0]?.attributes.get("http.request.method")).toBe("GET")
+        expect(spans.every((s) => s.status._tag === "Ended")).toBe(true)
+      })
+    })
+  }
+})
+
+describe("spans through any other HttpClient", () => {
+  it.effect("under the native tracer too, the call's span is the transport's current span", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const http = MockHttp.layerEffect(() =>
+        Effect.map(Effect.option(Effect.currentSpan), (span) => {
+          seen.push(Option.match(span, { onNone: () => "(none)", onSome: (s) => s.name }))
+          return MockHttp.json(200, Fixtures.getResponse)
+        })
+      )
+      const api = yield* Effect.provide(
+        LegitmarkClient,
+        LegitmarkClient.layer({ apiKey, baseUrl: "https://api.legitmark.test" }).pipe(
+          Layer.provide(Layer.merge(http, RetryPolicy.none))
+        )
+      )
+      yield* api.serviceRequests.get(srUuid)
+      expect(seen).toEqual(["Legitmark.serviceRequests.get"])
+    }))
+})
