@@ -1,12 +1,15 @@
 /**
  * Spans: every call's span reaches a provided tracer, whatever the transport, and is the current span
- * of any other `HttpClient` the call runs through. (Under Effect's native tracer, on the client's own
- * transport, no span is made: nothing could see it.)
+ * of any other `HttpClient` the call runs through. Under Effect's native tracer, on the client's own
+ * transport, a call that succeeds makes none (nothing could see it), and one that fails still names
+ * itself in `Cause.pretty`.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -24,24 +27,26 @@ const apiKey = Redacted.make("leo_unit_test_key")
 const srUuid = "8e61c991-553a-4a58-9eb6-561b64c11908"
 const getBody = JSON.stringify(Fixtures.getResponse)
 
-/** A loopback server answering every request with the full-SR payload, until the scope closes. */
-const server = Effect.acquireRelease(
-  Effect.async<{ readonly url: string; readonly close: (done: () => void) => void }>((resume) => {
-    const http = createServer((_, response) => {
-      response.writeHead(200, { "content-type": "application/json" })
-      response.end(getBody)
-    })
-    http.listen(0, "127.0.0.1", () =>
-      resume(Effect.succeed({
-        url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-        close: (done) => {
-          http.closeAllConnections()
-          http.close(() => done())
-        }
-      })))
-  }),
-  ({ close }) => Effect.async<void>((resume) => close(() => resume(Effect.void)))
-)
+/** A loopback server answering every request with `status` (200: the full-SR payload), until the scope closes. */
+const serverAnswering = (status: number) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly url: string; readonly close: (done: () => void) => void }>((resume) => {
+      const http = createServer((_, response) => {
+        response.writeHead(status, { "content-type": "application/json" })
+        response.end(status === 200 ? getBody : JSON.stringify({ success: false, error: { message: "SR not found" } }))
+      })
+      http.listen(0, "127.0.0.1", () =>
+        resume(Effect.succeed({
+          url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+          close: (done) => {
+            http.closeAllConnections()
+            http.close(() => done())
+          }
+        })))
+    }),
+    ({ close }) => Effect.async<void>((resume) => close(() => resume(Effect.void)))
+  )
+const server = serverAnswering(200)
 
 const legitmark = (baseUrl: string, transport: Layer.Layer<HttpClient.HttpClient>) =>
   Effect.map(
@@ -72,6 +77,18 @@ describe("spans on the client's own transports", () => {
         expect(spans.every((s) => s.status._tag === "Ended")).toBe(true)
       })
     })
+
+    it.scopedLive(`${name}: under the native tracer, a failed call still names itself in Cause.pretty`, () =>
+      Effect.gen(function*() {
+        const { url } = yield* serverAnswering(404)
+        const api = yield* legitmark(url, transport)
+        const exit = yield* Effect.exit(api.serviceRequests.get(srUuid))
+        expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain("at Legitmark.serviceRequests.get")
+        // And so does one inside the caller's own span, below it.
+        const nested = yield* Effect.exit(api.serviceRequests.get(srUuid).pipe(Effect.withSpan("caller")))
+        const pretty = Exit.isFailure(nested) ? Cause.pretty(nested.cause) : ""
+        expect(pretty).toMatch(/at Legitmark\.serviceRequests\.get\n\s+at caller/)
+      }))
   }
 })
 

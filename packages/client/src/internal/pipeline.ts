@@ -9,12 +9,14 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import type * as Redacted from "effect/Redacted"
@@ -61,7 +63,7 @@ export interface Pipeline {
   readonly execute: <A, T extends ExpectedTag>(
     operation: Operation<A, T>
   ) => Effect.Effect<A, ExpectedError<T> | Errors.CommonError>
-  /** Runs `self` in a span of the client's (a call's, or one around several). */
+  /** Runs `self`, several calls, in a span of the client's (each call makes its own in `execute`). */
   readonly withSpan: (
     name: string,
     options: Tracer.SpanOptions
@@ -367,15 +369,20 @@ export const make = (options: PipelineOptions): Pipeline => {
     ? (request: HttpClientRequest.HttpClientRequest) => httpClient.execute(request)
     : (request: HttpClientRequest.HttpClientRequest) => noRedirects(httpClient.execute(request))
   // Under the native tracer, on the client's own transport, nothing but the client's code could see a
-  // span (only a provided tracer exports them, and no other code runs in the call), so none is made: it
-  // cost about a quarter of a call's CPU at 32 calls in flight (`pnpm bench`). A provided tracer gets
-  // every span, and so does a call through any other HttpClient, whose code may read the current span.
+  // span (only a provided tracer exports them, and no other code runs in the call), so none is made: a
+  // call's span cost about a quarter of its CPU at 32 calls in flight (`pnpm bench`). A provided tracer
+  // gets every span, and so does a call through any other HttpClient, whose code may read the current span.
+  const unseen = (fiber: Fiber.RuntimeFiber<unknown, unknown>) => own && fiber.currentTracer === nativeTracer
   const withSpan: Pipeline["withSpan"] = (name, spanOptions) => (self) =>
-    own
-      ? Effect.withFiberRuntime((fiber) =>
-        fiber.currentTracer === nativeTracer ? self : Effect.withSpan(self, name, spanOptions)
-      )
-      : Effect.withSpan(self, name, spanOptions)
+    Effect.withFiberRuntime((fiber) => unseen(fiber) ? self : Effect.withSpan(self, name, spanOptions))
+  // A call's span, where unseen, is made for a failure only: the error (as it was, not as a caller's span
+  // captured it) is failed again in it, so that `Cause.pretty` still names the call, under the caller's spans.
+  const callSpan: Pipeline["withSpan"] = (name, spanOptions) => (self) =>
+    Effect.withFiberRuntime((fiber) =>
+      unseen(fiber)
+        ? Effect.catchAll(self, (error) => Effect.withSpan(Effect.fail(Cause.originalError(error)), name, spanOptions))
+        : Effect.withSpan(self, name, spanOptions)
+    )
 
   const attempt = <A, T extends ExpectedTag>(
     operation: Operation<A, T>
@@ -511,7 +518,7 @@ export const make = (options: PipelineOptions): Pipeline => {
             RetryPolicy.apply(policy, "unsafe")(attempt(operation)) :
             reconciledAttempts(operation, operation.reconcile, policy)
         }),
-        withSpan(operation.span, {
+        callSpan(operation.span, {
           kind: "client",
           // A stack trace per call costs more than the call's own work; the span name says where it is.
           captureStackTrace: false,
