@@ -17,9 +17,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Tracer from "effect/Tracer"
@@ -434,33 +436,43 @@ export const make = (options: PipelineOptions): Pipeline => {
         () => rateLimiter.observe(rateLimitKey, RateLimiter.noAnswer)
       )
       : answered
-    return Effect.flatMap(exchange, ({ response, text }) =>
-      Effect.clockWith((clock) => {
-        const now = clock.unsafeCurrentTimeMillis()
-        const result = read(response, text, now)
-        return limited
-          ? Effect.zipRight(rateLimiter.observe(rateLimitKey, rateLimitAnswer(response, now)), result)
-          : result
-      })).pipe(
-        Effect.tapBoth({
-          onSuccess: () => Effect.logDebug(`Legitmark: ${request.method} ${url} answered`),
-          onFailure: (error) => Effect.logDebug(`Legitmark: ${request.method} ${url} failed: ${error._tag}`)
+    const answer: Effect.Effect<A, ExpectedError<T> | Errors.CommonError> = Effect.flatMap(
+      exchange,
+      ({ response, text }) =>
+        Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          const result = read(response, text, now)
+          return limited
+            ? Effect.zipRight(rateLimiter.observe(rateLimitKey, rateLimitAnswer(response, now)), result)
+            : result
         })
-      )
+    )
+    // The log line of each attempt, only when Debug is logged (Effect would drop it after it was built).
+    return Effect.withFiberRuntime<A, ExpectedError<T> | Errors.CommonError>((fiber) =>
+      LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
+        ? answer
+        : Effect.tapBoth(answer, {
+          onSuccess: () => Effect.logDebug(`Legitmark: ${request.method} ${url} answered`),
+          onFailure: (error: Errors.LegitmarkError) =>
+            Effect.logDebug(`Legitmark: ${request.method} ${url} failed: ${error._tag}`)
+        })
+    )
   }
 
   const hosts = { api: options.baseUrl, asset: options.assetUrl }
   const request: Pipeline["request"] = (method, path, requestOptions = {}) => {
     const language = requestOptions.acceptLanguage ?? options.acceptLanguage
-    let built = HttpClientRequest.make(method)(`${hosts[requestOptions.host ?? "api"]}${path}`, {
-      acceptJson: true,
-      headers: language === undefined ?
-        { "user-agent": options.userAgent } :
-        { "user-agent": options.userAgent, "accept-language": language }
-    })
-    if (requestOptions.auth !== false) built = HttpClientRequest.bearerToken(built, options.apiKey)
-    if (requestOptions.urlParams) built = HttpClientRequest.setUrlParams(built, requestOptions.urlParams)
-    return built
+    // Every header in one `make`: each `acceptJson`, `bearerToken`… afterwards would copy the request and
+    // its headers again. The key goes as `bearerToken` sends it; `authorization` is redacted wherever
+    // headers are shown.
+    const headers: Record<string, string> = { accept: "application/json", "user-agent": options.userAgent }
+    if (language !== undefined) headers["accept-language"] = language
+    if (requestOptions.auth !== false) headers["authorization"] = `Bearer ${Redacted.value(options.apiKey)}`
+    const url = `${hosts[requestOptions.host ?? "api"]}${path}`
+    return HttpClientRequest.make(method)(
+      url,
+      requestOptions.urlParams === undefined ? { headers } : { headers, urlParams: requestOptions.urlParams }
+    )
   }
 
   // Before re-sending a call that may have been acted on, ask the server what became of it:

@@ -1,4 +1,6 @@
 /**
+ * What a call shows of itself: its debug log line, and its span.
+ *
  * Spans: every call's span reaches a provided tracer, whatever the transport, and is the current span
  * of any other `HttpClient` the call runs through. Under Effect's native tracer, on the client's own
  * transport, a call that succeeds makes none (nothing could see it), and one that fails still names
@@ -11,6 +13,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { createServer } from "node:http"
@@ -111,4 +115,46 @@ describe("spans through any other HttpClient", () => {
       yield* api.serviceRequests.get(srUuid)
       expect(seen).toEqual(["Legitmark.serviceRequests.get"])
     }))
+})
+
+describe("log lines", () => {
+  const mock = (status: number) =>
+    LegitmarkClient.layer({ apiKey, baseUrl: "https://api.legitmark.test" }).pipe(
+      Layer.provide(Layer.merge(
+        MockHttp.layer([
+          status === 200 ? MockHttp.json(200, Fixtures.getResponse) : MockHttp.json(status, { success: false })
+        ]),
+        RetryPolicy.none
+      ))
+    )
+  const url = `https://api.legitmark.test/api/v2/sr/${srUuid}`
+
+  it.effect("each attempt logs at Debug that it was answered, or how it failed", () => {
+    const captured: Captured = { logs: [], spans: [] }
+    return Effect.gen(function*() {
+      yield* Effect.flatMap(LegitmarkClient, (api) => api.serviceRequests.get(srUuid)).pipe(
+        Effect.provide(mock(200)),
+        capture(captured)
+      )
+      yield* Effect.flatMap(LegitmarkClient, (api) => Effect.flip(api.serviceRequests.get(srUuid))).pipe(
+        Effect.provide(mock(404)),
+        capture(captured)
+      )
+      const lines = captured.logs.filter((line) => line.includes(`Legitmark: GET ${url}`))
+      expect(lines).toHaveLength(2)
+      expect(lines[0]).toContain(`Legitmark: GET ${url} answered`)
+      expect(lines[1]).toContain(`Legitmark: GET ${url} failed: NotFoundError`)
+    })
+  })
+
+  it.effect("none above Debug", () => {
+    const captured: Captured = { logs: [], spans: [] }
+    return Effect.flatMap(LegitmarkClient, (api) => api.serviceRequests.get(srUuid)).pipe(
+      Effect.provide(mock(200)),
+      // Inside the capture, which logs every level.
+      Logger.withMinimumLogLevel(LogLevel.Info),
+      capture(captured),
+      Effect.andThen(() => expect(captured.logs.filter((line) => line.includes("Legitmark: GET"))).toEqual([]))
+    )
+  })
 })
