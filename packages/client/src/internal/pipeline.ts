@@ -218,18 +218,19 @@ const parseReset = (value: string | undefined, now: number): DateTime.Utc | unde
 }
 
 // The rate-limit headers of each level, named once rather than per answer.
-const levelHeaders = (["partner", "user"] as const).map((level) => ({
+const headersOf = (level: "partner" | "user") => ({
   level,
   limit: `x-ratelimit-limit-${level}`,
   remaining: `x-ratelimit-remaining-${level}`,
   reset: `x-ratelimit-reset-${level}`
-}))
+})
+const levelHeaders = { partner: headersOf("partner"), user: headersOf("user") }
 
 // What an answer's headers say about the rate limit, for the `RateLimiter`.
 const rateLimitAnswer = (response: HttpClientResponse.HttpClientResponse, now: number): RateLimiter.Answer => {
   const h = response.headers
   const levels: Array<RateLimiter.Level> = []
-  for (const names of levelHeaders) {
+  for (const names of [levelHeaders.partner, levelHeaders.user]) {
     const limit = numberHeader(h[names.limit])
     if (limit === undefined) continue
     levels.push({
@@ -256,21 +257,22 @@ const rateLimitError = (
   const h = response.headers
   // The body names the limit that was hit; otherwise the exhausted header set, partner first.
   const level = details?.limit_type === "user_level" ||
-      (details?.limit_type === undefined && h["x-ratelimit-remaining-user"] === "0" &&
-        h["x-ratelimit-remaining-partner"] !== "0")
+      (details?.limit_type === undefined && h[levelHeaders.user.remaining] === "0" &&
+        h[levelHeaders.partner.remaining] !== "0")
     ? "user"
     : "partner"
-  const limit = details?.limit ?? numberHeader(h[`x-ratelimit-limit-${level}`])
-  const remaining = numberHeader(h[`x-ratelimit-remaining-${level}`]) ??
+  const names = levelHeaders[level]
+  const limit = details?.limit ?? numberHeader(h[names.limit])
+  const remaining = numberHeader(h[names.remaining]) ??
     (details?.limit !== undefined && details.current_usage !== undefined
       ? Math.max(0, details.limit - details.current_usage)
       : undefined)
-  const resetAt = parseReset(h[`x-ratelimit-reset-${level}`], now) ?? parseReset(details?.reset_time, now)
+  const resetAt = parseReset(h[names.reset], now) ?? parseReset(details?.reset_time, now)
   const retryAfter = parseRetryAfter(h["retry-after"], now) ??
     (details?.retry_after_seconds === undefined ? undefined : Duration.seconds(details.retry_after_seconds)) ??
     (resetAt === undefined ? undefined : Duration.millis(Math.max(0, DateTime.toEpochMillis(resetAt) - now)))
   const limitType = details?.limit_type ??
-    (h[`x-ratelimit-limit-${level}`] === undefined ? undefined : level === "user" ? "user_level" : "partner_level")
+    (h[names.limit] === undefined ? undefined : level === "user" ? "user_level" : "partner_level")
   return new Errors.RateLimitError({
     ...call,
     ...base,
@@ -390,7 +392,8 @@ export const make = (options: PipelineOptions): Pipeline => {
     operation: Operation<A, T>
   ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
     const { request } = operation
-    const url = safeUrl(request.url)
+    // For messages only (failures, Debug lines): not worked out on a call that needs none.
+    const call = () => `${request.method} ${safeUrl(request.url)}`
     // The budget is the API key's: a request sent without it (the public lookup, a presigned upload)
     // neither waits for the limiter nor teaches it.
     const limited = request.headers["authorization"] !== undefined
@@ -417,7 +420,7 @@ export const make = (options: PipelineOptions): Pipeline => {
         new Errors.UnexpectedResponseError({
           ...callOf(request, response),
           status: response.status,
-          message: `The answer to ${request.method} ${url} could not be read: ${issue.split("\n")[0]}`,
+          message: `The answer to ${call()} could not be read: ${issue.split("\n")[0]}`,
           issue,
           body: excerpt(text)
         })
@@ -452,9 +455,8 @@ export const make = (options: PipelineOptions): Pipeline => {
       LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
         ? answer
         : Effect.tapBoth(answer, {
-          onSuccess: () => Effect.logDebug(`Legitmark: ${request.method} ${url} answered`),
-          onFailure: (error: Errors.LegitmarkError) =>
-            Effect.logDebug(`Legitmark: ${request.method} ${url} failed: ${error._tag}`)
+          onSuccess: () => Effect.logDebug(`Legitmark: ${call()} answered`),
+          onFailure: (error: Errors.LegitmarkError) => Effect.logDebug(`Legitmark: ${call()} failed: ${error._tag}`)
         })
     )
   }
