@@ -14,13 +14,16 @@ const project = (name: string, root: string) => ({
 // One project per workspace package, plus the cross-package tests under test/.
 export default defineConfig({
   test: {
+    // What a passing test logs is noise; a failing test's output is printed with its failure.
+    silent: "passed-only",
     projects: [
       project("schema", "packages/schema"),
       project("client", "packages/client"),
       project("legitmark", "packages/legitmark"),
       project("simulator", "packages/simulator"),
       project("e2e", "test"),
-      project("examples", "examples")
+      project("examples", "examples"),
+      project("testing", "testing")
     ]
   }
 })

@@ -29,7 +29,13 @@ const run = (script: string) =>
   })
 
 const examples: ReadonlyArray<readonly [string, ReadonlyArray<RegExp>]> = [
-  ["demo.ts", [/Item: Footwear → Sneakers/, /\[##\] Outer Sides/, /ready to submit: true/, /Verdict: AUTHENTIC/]],
+  ["demo.ts", [
+    /Item: Footwear → Sneakers/,
+    /\[[#.]{2}\] Outer Sides/,
+    /\[##\] /,
+    /ready to submit: true/,
+    /Verdict: AUTHENTIC/
+  ]],
   ["quickstart.ts", [
     /Opened SR [0-9a-f-]{36} for Footwear → Sneakers: DRAFT/,
     /required: Outer Sides/,

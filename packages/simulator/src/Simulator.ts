@@ -159,7 +159,7 @@ export const start = (
     )
     const context = yield* Layer.build(services)
     yield* server.serve(Effect.provide(Router.app, context))
-    yield* Effect.logInfo(`Legitmark simulator listening on ${baseUrl}`)
+    yield* Effect.logDebug(`Legitmark simulator listening on ${baseUrl}`)
 
     const clock = Context.get(context, SimClock.SimClock)
     const faults = Context.get(context, Faults.Faults)

@@ -1,5 +1,5 @@
 /**
- * Holds the simulator's answers against the published examples in shared/fixtures/payloads.json:
+ * Holds the simulator's answers against the published examples in test/fixtures/payloads.json:
  * same keys, same JSON types (values differ: ids, timestamps).
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -17,9 +17,9 @@ interface Fixture {
   readonly body: unknown
 }
 
-// shared/ sits beside the repository (locally and in CI).
+// The repository keeps its own copy of the published examples.
 const fixtures: ReadonlyArray<Fixture> = JSON.parse(
-  readFileSync(fileURLToPath(new URL("../../../../shared/fixtures/payloads.json", import.meta.url)), "utf8")
+  readFileSync(fileURLToPath(new URL("../../../test/fixtures/payloads.json", import.meta.url)), "utf8")
 )
 
 const jsonType = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v)
