@@ -7,10 +7,10 @@
  */
 import * as Media from "@effect-legitmark/schema/Media"
 import * as FileSystem from "@effect/platform/FileSystem"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import { concat } from "./internal/bytes.js"
 import * as ImageHeader from "./internal/imageHeader.js"
 import { InvalidRequestError } from "./LegitmarkError.js"
 
@@ -176,15 +176,3 @@ const takeHead = <E>(stream: Stream.Stream<Uint8Array, E>) =>
     Stream.runCollect,
     Effect.map(concat)
   )
-
-const concat = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => {
-  const all = Chunk.toReadonlyArray(chunks)
-  if (all.length === 1) return all[0]!
-  const out = new Uint8Array(all.reduce((n, c) => n + c.byteLength, 0))
-  let offset = 0
-  for (const c of all) {
-    out.set(c, offset)
-    offset += c.byteLength
-  }
-  return out
-}

@@ -315,11 +315,13 @@ describe("a delay the server names only in its message", () => {
       yield* Fiber.join(fiber)
     }).pipe(Effect.provide(withMock([inMessage, ok]))))
 
-  it.effect.each([
-    ["Retry after 2 minutes.", Duration.minutes(2)],
-    ["Too many requests, please retry in 1.5 seconds", Duration.millis(1500)],
-    ["Rate limit exceeded. Try again after 30s", Duration.seconds(30)]
-  ] as const)("%s", ([message, expected]) =>
+  it.effect.each(
+    [
+      ["Retry after 2 minutes.", Duration.minutes(2)],
+      ["Too many requests, please retry in 1.5 seconds", Duration.millis(1500)],
+      ["Rate limit exceeded. Try again after 30s", Duration.seconds(30)]
+    ] as const
+  )("%s", ([message, expected]) =>
     Effect.gen(function*() {
       const error = yield* Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid))
       assertTag(error, "RateLimitError")

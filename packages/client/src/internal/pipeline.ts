@@ -29,6 +29,7 @@ import * as Errors from "../LegitmarkError.js"
 import * as RateLimiter from "../RateLimiter.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import { deadline, DeadlineExceeded, ownTransports } from "./deadline.js"
+import * as S3Error from "./s3Error.js"
 
 /** The errors that only some endpoints can produce, chosen per operation. */
 export type ExpectedTag = "InvalidRequestError" | "ValidationError" | "NotFoundError" | "ConflictError"
@@ -65,6 +66,12 @@ export interface Pipeline {
   readonly execute: <A, T extends ExpectedTag>(
     operation: Operation<A, T>
   ) => Effect.Effect<A, ExpectedError<T> | Errors.CommonError>
+  /**
+   * Whether the transport sends a streamed body with its `Content-Length`, as a presigned PUT must carry
+   * it: the client's own transports do; `fetch` sends any stream chunked, and other transports are not
+   * known to, so an upload through them is read whole.
+   */
+  readonly streamsSizedBodies: boolean
   /** Runs `self`, several calls, in a span of the client's (each call makes its own in `execute`). */
   readonly withSpan: (
     name: string,
@@ -218,7 +225,8 @@ const parseReset = (value: string | undefined, now: number): DateTime.Utc | unde
 }
 
 // A delay named in words, as in the official SDK's 429 fixture: "Rate limit exceeded. Retry after 60 seconds."
-const delayInWords = /\b(?:retry|try again)\s+(?:after|in)\s+(\d{1,7}(?:\.\d{1,3})?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b/i
+const delayInWords =
+  /\b(?:retry|try again)\s+(?:after|in)\s+(\d{1,7}(?:\.\d{1,3})?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b/i
 
 const delayInMessage = (message: string | undefined): Duration.Duration | undefined => {
   const match = message === undefined ? null : delayInWords.exec(message.slice(0, 1024))
@@ -334,9 +342,13 @@ const errorFromResponse = <T extends ExpectedTag>(
   expected: ReadonlyArray<T>,
   now: number
 ): ExpectedError<T> | Errors.CommonError => {
-  const call = callOf(request, response)
   const status = response.status
-  const error = errorOf(text)
+  // A storage host refusing an upload answers in S3's XML, read as the API's own error body.
+  const storage = S3Error.parse(text)
+  const error = errorOf(text) ?? (storage && S3Error.asApiError(storage))
+  const call = storage?.requestId === undefined ?
+    callOf(request, response) :
+    { requestId: storage.requestId, ...callOf(request, response) }
   const code = typeof error?.details === "string" ? error.details : undefined
   const base = {
     status,
@@ -360,7 +372,7 @@ const errorFromResponse = <T extends ExpectedTag>(
     const retryAfter = askedDelay(response, error, now)
     return new Errors.ServerError({ ...call, ...base, ...(retryAfter === undefined ? {} : { retryAfter }) })
   }
-  if (status === 400 || status === 413 || status === 422) {
+  if (status === 400 || status === 411 || status === 413 || status === 422) {
     return when(
       "ValidationError" as T,
       () => new Errors.ValidationError({ ...call, ...base, issues: error?.errors ?? [] }) as ExpectedError<T>
@@ -401,7 +413,8 @@ export const make = (options: PipelineOptions): Pipeline => {
   // comparable to the rest of the call (the client's own transports make none). Without that span
   // no trace headers (traceparent, b3) are sent either: they would tell Legitmark, and any storage host,
   // the ids of the partner's own traces.
-  // Decided once: the client's own transport keeps the timeout, makes no span and follows no redirect.
+  // Decided once: the client's own transport keeps the timeout, makes no span, follows no redirect and
+  // sends a streamed body with its length.
   const own = ownTransports.has(options.httpClient)
   const httpClient = own ? options.httpClient : HttpClient.withTracerDisabledWhen(options.httpClient, () => true)
   // The client's transport never follows a redirect; any other is told not to.
@@ -558,6 +571,7 @@ export const make = (options: PipelineOptions): Pipeline => {
   return {
     request,
     withSpan,
+    streamsSizedBodies: own,
     execute: (operation) =>
       Effect.serviceOption(RetryPolicy.RetryPolicy).pipe(
         Effect.flatMap((provided) => {
