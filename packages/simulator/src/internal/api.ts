@@ -132,13 +132,13 @@ export const getSr = Effect.gen(function*() {
     outcome: yield* flag(params, "outcome")
   }
   const sr = yield* loadSr(uuid)
-  const { assetUrl } = yield* ServerInfo
+  const { assetUrl, srPayload } = yield* ServerInfo
   return json({
     success: true,
     rc_hit: false,
     rc_key: `srs:${createHash("md5").update(`${uuid}?${params.toString()}`).digest("hex")}`,
     message: "The sr was successfully fetched.",
-    sr: Render.fetched(sr, include, yield* language, assetUrl)
+    sr: Render.fetched(sr, include, yield* language, assetUrl, srPayload)
   })
 })
 
@@ -157,11 +157,11 @@ export const submitSr = Effect.gen(function*() {
 
 export const sideGroups = Effect.gen(function*() {
   const sr = yield* loadSr(yield* srParam)
-  const { assetUrl } = yield* ServerInfo
+  const { assetUrl, srPayload } = yield* ServerInfo
   return json({
     success: true,
     message: "Side groups fetched successfully.",
-    data: { side_groups: Render.sideGroups(sr, yield* language, assetUrl) }
+    data: { side_groups: Render.sideGroups(sr, yield* language, assetUrl, srPayload) }
   })
 })
 
