@@ -384,12 +384,15 @@ export const layer: Layer.Layer<Legitmark, never, LegitmarkClient> = Layer.effec
  *
  * const program = Effect.gen(function*() {
  *   const legitmark = yield* Legitmark
- *   const front = yield* Photo.fromPath("./front.jpg")
- *   const back = yield* Photo.fromPath("./back.jpg")
+ *   // Bag → Crossbody needs a photo of each of its three required sides, keyed by side name or uuid.
  *   const { sr } = yield* legitmark.authenticate({
  *     referenceId: "SKU-2024-0891",
  *     item: { category: "cc30b104-7c47-11ef-a623-02595575faeb", type: "95e42d6b-7c4f-11ef-a623-02595575faeb" },
- *     photos: { front, back }
+ *     photos: {
+ *       "Front": yield* Photo.fromPath("examples/photos/bag-front.png"),
+ *       "Back": yield* Photo.fromPath("examples/photos/bag-back.png"),
+ *       "Interior Label or Heat Stamp": yield* Photo.fromPath("examples/photos/bag-label.png")
+ *     }
  *   })
  *   const outcome = yield* legitmark.awaitVerdict(sr.uuid, { timeout: "2 hours" })
  *   yield* Effect.log(`${sr.uuid}: ${outcome._tag}`)
