@@ -328,6 +328,18 @@ describe("a delay the server names only in its message", () => {
       expect(error.retryAfter).toEqual(expected)
     }).pipe(Effect.provide(withMock([MockHttp.json(429, { error: { message } })], RetryPolicy.none))))
 
+  it.effect("the rate limiter holds the next call for it too", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      yield* Effect.flip(client.serviceRequests.get(srUuid))
+      const next = yield* Effect.fork(client.serviceRequests.get(srUuid))
+      yield* advance(59_000)
+      expect(yield* attempts).toBe(1)
+      yield* advance(1_000)
+      yield* Fiber.join(next)
+      expect(yield* attempts).toBe(2)
+    }).pipe(Effect.provide(withMock([inMessage, ok], RetryPolicy.none))))
+
   it.effect("a header or the body's retry_after_seconds wins over the message", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid))
