@@ -16,9 +16,12 @@ writeFileSync(join(dir, "tsconfig.json"), DocBlocks.tsconfig(relative(dir, join(
 writeFileSync(join(dir, "package.json"), JSON.stringify({ private: true, type: "module" }))
 for (const block of DocBlocks.collect(root)) {
   for (const [name, text] of DocBlocks.files(block)) writeFileSync(join(dir, name), text)
-  const what = block.mode._tag === "TypecheckOnly" ? `type-checked only: ${block.mode.reason}` :
-    block.mode._tag === "In" ? `run inside ${block.mode.context}` :
-    block.mode._tag === "Continues" ? "run with the block before it" :
+  const what = block.mode._tag === "TypecheckOnly" ?
+    `type-checked only: ${block.mode.reason}` :
+    block.mode._tag === "In" ?
+    `run inside ${block.mode.context}` :
+    block.mode._tag === "Continues" ?
+    "run with the block before it" :
     "run"
   process.stdout.write(`${block.source}\t${DocBlocks.entry(block)}\t${what}\n`)
 }

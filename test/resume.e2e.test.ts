@@ -204,7 +204,7 @@ describe("Legitmark.authenticate resumed, sides in the official SDK's shape (no 
       const result = yield* legitmark.authenticate(input("OUT-OF-ORDER", photos))
       expect(result.submitted).toBe(true)
       expect(yield* puts(simulator)).toBe(putsBefore + 3)
-      expect(result.uploaded.sort()).toEqual([tag!.uuid, outer!.uuid, label.uuid].sort())
+      expect([...result.uploaded].sort()).toEqual([tag!.uuid, outer!.uuid, label.uuid].sort())
     }))
 
   it.scopedLive("a required side the caller gives no photo for is taken to be the one the server counts", () =>
