@@ -108,8 +108,9 @@ export const fromBytes = (bytes: Uint8Array, extension: string): Effect.Effect<P
   make("bytes", extension.toLowerCase(), bytes.byteLength, bytes, Stream.succeed(bytes))
 
 /**
- * A photo from a file, streamed when uploaded rather than read whole. The extension comes from the file
- * name unless given.
+ * A photo from a file, read when uploaded, not when built: streamed from disk over the client's own
+ * transports, read whole (at most 5 MB) over any other, so that the PUT carries its `Content-Length`.
+ * The extension comes from the file name unless given.
  *
  * @example
  * ```ts
@@ -117,7 +118,7 @@ export const fromBytes = (bytes: Uint8Array, extension: string): Effect.Effect<P
  * import { NodeFileSystem } from "@effect/platform-node"
  * import { Effect } from "effect"
  *
- * // Checked (extension, size, dimensions) before anything is sent, then streamed from disk.
+ * // Checked (extension, size, dimensions) before anything is sent, then read when uploaded.
  * export const upload = (sr: string, side: string) =>
  *   Effect.gen(function*() {
  *     const client = yield* LegitmarkClient
