@@ -93,6 +93,21 @@ for (const [name, transport] of transports) {
         expect(progress).toMatchObject({ current_required: 2, met: true, current_optional: 1 })
       }))
 
+    it.scopedLive("a stream that gives fewer bytes than its size: InvalidRequestError, nothing stored", () =>
+      Effect.gen(function*() {
+        const { client, simulator } = yield* setup(transport)
+        const sr = yield* client.serviceRequests.create({
+          reference_id: `SHORT ${name}`,
+          item: { category: FOOTWEAR, type: SNEAKERS }
+        })
+        const bytes = photoBytes("size-tag")
+        const short = yield* Photo.fromStream(Stream.make(bytes), { extension: "png", size: bytes.byteLength + 10 })
+        const error = yield* Effect.flip(client.media.upload(sr.uuid, sides.required[0]!.uuid, short))
+        assert.strictEqual(error._tag, "InvalidRequestError")
+        expect(error.message).toContain("fewer than its size")
+        expect((yield* simulator.stats).uploads).toBe(0)
+      }))
+
     it.scopedLive("a refused upload says what the storage host said: its code, message and request id", () =>
       Effect.gen(function*() {
         const { client } = yield* setup(transport)

@@ -137,18 +137,16 @@ const ext = (s: string): Uploads.Extension => (Uploads.isExtension(s) ? s : "jpg
  */
 export type SrPayload = "docs" | "sdk"
 
-// A side in the SDK's shape: where it comes from, and no word on its photos.
+// A side in the SDK's shape: the definition less its group id and images, where it comes from, and no
+// word on its photos.
 const sdkSide = (sr: ServiceRequest, s: Seed.Side, lang: Lang) => {
+  const { example_image: _example, overlay_image: _overlay, side_group_id: _group, ...definition } = sideDefinition(
+    s,
+    lang
+  )
   const fromCategory = Seed.category(sr.category)?.sides.includes(s.uuid) === true
   return {
-    uuid: s.uuid,
-    name: s.name[lang],
-    description: s.description[lang],
-    ordinal: s.ordinal,
-    required: s.required,
-    active: s.active,
-    thumbnail_image: s.image,
-    side_group_name: Seed.sideGroup(s.group)?.name[lang] ?? null,
+    ...definition,
     assignment_level: fromCategory ? "category" : "type",
     inherited_from: fromCategory ? sr.category : sr.type
   }
