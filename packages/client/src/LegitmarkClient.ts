@@ -254,7 +254,11 @@ export declare namespace LegitmarkClient {
       string,
       Errors.InvalidRequestError | Errors.ValidationError | Errors.NotFoundError | Errors.CommonError
     >
-    /** PUTs a photo to a presigned URL. Bytes are checked as `Photo.fromBytes` checks them. */
+    /**
+     * PUTs a photo to a presigned URL, always with its `Content-Length` (S3 refuses a chunked body). Bytes
+     * are checked as `Photo.fromBytes` checks them. A refusal carries the storage host's XML `Code`,
+     * `Message` and `RequestId`.
+     */
     readonly put: {
       (
         url: string,

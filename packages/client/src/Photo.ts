@@ -7,10 +7,10 @@
  */
 import * as Media from "@effect-legitmark/schema/Media"
 import * as FileSystem from "@effect/platform/FileSystem"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import { concat } from "./internal/bytes.js"
 import * as ImageHeader from "./internal/imageHeader.js"
 import { InvalidRequestError } from "./LegitmarkError.js"
 
@@ -108,8 +108,9 @@ export const fromBytes = (bytes: Uint8Array, extension: string): Effect.Effect<P
   make("bytes", extension.toLowerCase(), bytes.byteLength, bytes, Stream.succeed(bytes))
 
 /**
- * A photo from a file, streamed when uploaded rather than read whole. The extension comes from the file
- * name unless given.
+ * A photo from a file, read when uploaded, not when built: streamed from disk over the client's own
+ * transports, read whole (at most 5 MB) over any other, so that the PUT carries its `Content-Length`.
+ * The extension comes from the file name unless given.
  *
  * @example
  * ```ts
@@ -117,7 +118,7 @@ export const fromBytes = (bytes: Uint8Array, extension: string): Effect.Effect<P
  * import { NodeFileSystem } from "@effect/platform-node"
  * import { Effect } from "effect"
  *
- * // Checked (extension, size, dimensions) before anything is sent, then streamed from disk.
+ * // Checked (extension, size, dimensions) before anything is sent, then read when uploaded.
  * export const upload = (sr: string, side: string) =>
  *   Effect.gen(function*() {
  *     const client = yield* LegitmarkClient
@@ -176,15 +177,3 @@ const takeHead = <E>(stream: Stream.Stream<Uint8Array, E>) =>
     Stream.runCollect,
     Effect.map(concat)
   )
-
-const concat = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => {
-  const all = Chunk.toReadonlyArray(chunks)
-  if (all.length === 1) return all[0]!
-  const out = new Uint8Array(all.reduce((n, c) => n + c.byteLength, 0))
-  let offset = 0
-  for (const c of all) {
-    out.set(c, offset)
-    offset += c.byteLength
-  }
-  return out
-}

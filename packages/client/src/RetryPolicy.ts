@@ -11,6 +11,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
 import type { LegitmarkError } from "./LegitmarkError.js"
 import { provesNotActed, retryAfter } from "./LegitmarkError.js"
 
@@ -153,8 +154,10 @@ const scheduleFor = (policy: Policy, safety: Safety): Schedule.Schedule<unknown,
       return wait !== undefined && Duration.greaterThan(wait, delay) ? wait : delay
     }),
     Schedule.intersect(Schedule.count),
-    Schedule.tapOutput(([[, error], retries]) =>
-      Effect.zipRight(
+    // Only a decision to go on is a retry: the step that stops has an output too, and reporting it would
+    // announce a retry that never happens.
+    Schedule.onDecision(([[, error], retries], decision) =>
+      ScheduleDecision.isDone(decision) ? Effect.void : Effect.zipRight(
         Effect.annotateCurrentSpan("legitmark.retries", retries + 1),
         Effect.logDebug(`Legitmark: retrying after ${error._tag}: ${error.message}`)
       )

@@ -128,6 +128,96 @@ describe("media.put", () => {
     }).pipe(Effect.provide(withMock([stored]))))
 })
 
+describe("what the storage host says when it refuses an upload", () => {
+  const s3 = (status: number, code: string, message: string, requestId = "4442587FB7D0A2F9") => ({
+    status,
+    body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>` +
+      `<RequestId>${requestId}</RequestId><HostId>host/+id=</HostId></Error>`,
+    headers: { "content-type": "application/xml" }
+  })
+
+  it.effect("411 MissingContentLength: a ValidationError with S3's code, message, issue and request id", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).media.put(presigned(), photo, "png"))
+      assertTag(error, "ValidationError")
+      expect(error).toMatchObject({
+        status: 411,
+        code: "MissingContentLength",
+        message: "You must provide the Content-Length HTTP header.",
+        requestId: "4442587FB7D0A2F9",
+        url: `https://storage.legitmark.test/sr/${sr}/${side}.png`
+      })
+      expect(error.issues).toEqual([
+        { code: "MissingContentLength", message: "You must provide the Content-Length HTTP header." }
+      ])
+    }).pipe(Effect.provide(withMock([
+      s3(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
+    ]))))
+
+  it.effect("400 EntityTooLarge: a ValidationError saying so", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).media.put(presigned(), photo, "png"))
+      assertTag(error, "ValidationError")
+      expect(error.code).toBe("EntityTooLarge")
+      expect(error.message).toBe("Your proposed upload exceeds the maximum allowed size")
+    }).pipe(
+      Effect.provide(withMock([s3(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")]))
+    ))
+
+  it.effect("501 NotImplemented (a chunked body): a ServerError, not retried, with S3's code and message", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).media.put(presigned(), photo, "png"))
+      assertTag(error, "ServerError")
+      expect(error).toMatchObject({
+        status: 501,
+        code: "NotImplemented",
+        message: "A header you provided implies functionality that is not implemented"
+      })
+      expect(error.isRetryable).toBe(false)
+    }).pipe(Effect.provide(withMock([
+      s3(501, "NotImplemented", "A header you provided implies functionality that is not implemented")
+    ]))))
+
+  it.effect("403 SignatureDoesNotMatch: an AuthenticationError with the code; the request id header wins", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).media.put(presigned(), photo, "png"))
+      assertTag(error, "AuthenticationError")
+      expect(error.code).toBe("SignatureDoesNotMatch")
+      expect(error.message).toBe("The request signature we calculated does not match & differs")
+      expect(error.requestId).toBe("FROM-HEADER")
+    }).pipe(Effect.provide(withMock([{
+      ...s3(403, "SignatureDoesNotMatch", "The request signature we calculated does not match &amp; differs"),
+      headers: { "content-type": "application/xml", "x-amz-request-id": "FROM-HEADER" }
+    }]))))
+})
+
+describe("the body of a presigned PUT", () => {
+  it.effect("on a transport not known to send a stream with its length, the photo goes as bytes in hand", () =>
+    Effect.gen(function*() {
+      const fromStream = yield* Photo.fromStream(Stream.fromIterable([photo.slice(0, 1000), photo.slice(1000)]), {
+        extension: "png",
+        size: photo.byteLength
+      })
+      yield* (yield* LegitmarkClient).media.upload(sr, side, fromStream)
+      const [, put] = yield* MockHttp.requests
+      expect(put?.bodyTag).toBe("Uint8Array")
+      expect(put?.headers["content-length"]).toBe(String(photo.byteLength))
+      expect(put?.bytes).toEqual(photo)
+    }).pipe(Effect.provide(withMock([intentAnswer(), stored]))))
+
+  it.effect.each([["fewer", photo.byteLength + 1], ["more", photo.byteLength - 1]] as const)(
+    "a stream with %s bytes than its size is refused before anything is sent",
+    ([word, size]) =>
+      Effect.gen(function*() {
+        const streamed = yield* Photo.fromStream(Stream.make(photo), { extension: "png", size })
+        const error = yield* Effect.flip((yield* LegitmarkClient).media.upload(sr, side, streamed))
+        assertTag(error, "InvalidRequestError")
+        expect(error.message).toContain(`${word} than its size of ${size} bytes`)
+        expect(yield* MockHttp.requests).toHaveLength(0)
+      }).pipe(Effect.provide(withMock([intentAnswer(), stored])))
+  )
+})
+
 describe("media.upload", () => {
   it.effect("asks for an intent, then PUTs the photo there", () =>
     Effect.gen(function*() {

@@ -9,6 +9,7 @@ import * as TestClock from "effect/TestClock"
 import { LegitmarkClient } from "../src/LegitmarkClient.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import { assertTag } from "./support/assertTag.js"
+import { capture, type Captured } from "./support/Capture.js"
 import * as Fixtures from "./support/fixtures.js"
 import * as MockHttp from "./support/MockHttp.js"
 
@@ -288,4 +289,111 @@ describe("policies as Layers", () => {
       assertTag(error, "RateLimitError")
       expect(yield* attempts).toBe(1)
     }).pipe(Effect.provide(withMock([rateLimited("10"), ok], RetryPolicy.layer({ maxRetryAfter: "5 seconds" })))))
+})
+
+describe("a delay the server names only in its message", () => {
+  // The official SDK's fixture: a 429 with no Retry-After, no rate-limit headers, no details.
+  const inMessage = MockHttp.json(429, {
+    success: false,
+    error: { code: 429, timestamp: "2026-02-06T04:48:00.000Z", message: "Rate limit exceeded. Retry after 60 seconds." }
+  })
+
+  it.effect("sets retryAfter", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      assertTag(error, "RateLimitError")
+      expect(error.retryAfter).toEqual(Duration.seconds(60))
+    }).pipe(Effect.provide(withMock([inMessage], RetryPolicy.none))))
+
+  it.effect("the default policy waits for it before sending again", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      yield* advance(59_999)
+      expect(yield* attempts).toBe(1)
+      yield* advance(1)
+      expect(yield* attempts).toBe(2)
+      yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(withMock([inMessage, ok]))))
+
+  it.effect.each(
+    [
+      ["Retry after 2 minutes.", Duration.minutes(2)],
+      ["Too many requests, please retry in 1.5 seconds", Duration.millis(1500)],
+      ["Rate limit exceeded. Try again after 30s", Duration.seconds(30)]
+    ] as const
+  )("%s", ([message, expected]) =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      assertTag(error, "RateLimitError")
+      expect(error.retryAfter).toEqual(expected)
+    }).pipe(Effect.provide(withMock([MockHttp.json(429, { error: { message } })], RetryPolicy.none))))
+
+  it.effect("the rate limiter holds the next call for it too", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      yield* Effect.flip(client.serviceRequests.get(srUuid))
+      const next = yield* Effect.fork(client.serviceRequests.get(srUuid))
+      yield* advance(59_000)
+      expect(yield* attempts).toBe(1)
+      yield* advance(1_000)
+      yield* Fiber.join(next)
+      expect(yield* attempts).toBe(2)
+    }).pipe(Effect.provide(withMock([inMessage, ok], RetryPolicy.none))))
+
+  it.effect("a header or the body's retry_after_seconds wins over the message", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      assertTag(error, "RateLimitError")
+      expect(error.retryAfter).toEqual(Duration.seconds(5))
+    }).pipe(Effect.provide(withMock(
+      [MockHttp.json(429, { error: { message: "Retry after 60 seconds." } }, { "retry-after": "5" })],
+      RetryPolicy.none
+    ))))
+})
+
+describe("a call reports only the retries that happen", () => {
+  const notFound = MockHttp.json(404, { success: false, error: { code: 404, message: "Not found" } })
+  const retrying = (captured: Captured) => captured.logs.filter((line) => line.includes("retrying after"))
+  const retriesOf = (captured: Captured, name: string) =>
+    captured.spans.filter((s) => s.name === name).map((s) => s.attributes.get("legitmark.retries"))
+
+  const run = <A, E>(self: Effect.Effect<A, E, LegitmarkClient>, captured: Captured) =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.either(self).pipe(capture(captured)))
+      yield* advance(60_000)
+      return yield* Fiber.join(fiber)
+    })
+
+  it.effect("a 404 from find: sent once, no retry logged, no retries on the span", () => {
+    const captured: Captured = { logs: [], spans: [] }
+    return Effect.gen(function*() {
+      const result = yield* run(Effect.flatMap(LegitmarkClient, (c) => c.serviceRequests.find("ITEM-1")), captured)
+      expect(result._tag).toBe("Left")
+      expect(yield* attempts).toBe(1)
+      expect(retrying(captured)).toEqual([])
+      expect(retriesOf(captured, "Legitmark.serviceRequests.find")).toEqual([undefined])
+    }).pipe(Effect.provide(withMock([notFound])))
+  })
+
+  it.effect("two 500s then an answer: two retries logged, two on the span", () => {
+    const captured: Captured = { logs: [], spans: [] }
+    return Effect.gen(function*() {
+      const result = yield* run(Effect.flatMap(LegitmarkClient, (c) => c.serviceRequests.get(srUuid)), captured)
+      expect(result._tag).toBe("Right")
+      expect(yield* attempts).toBe(3)
+      expect(retrying(captured)).toHaveLength(2)
+      expect(retriesOf(captured, "Legitmark.serviceRequests.get")).toEqual([2])
+    }).pipe(Effect.provide(withMock([serverError, serverError, ok])))
+  })
+
+  it.effect("retries run out: 4 attempts are 3 retries, not 4", () => {
+    const captured: Captured = { logs: [], spans: [] }
+    return Effect.gen(function*() {
+      const result = yield* run(Effect.flatMap(LegitmarkClient, (c) => c.serviceRequests.get(srUuid)), captured)
+      expect(result._tag).toBe("Left")
+      expect(yield* attempts).toBe(4)
+      expect(retrying(captured)).toHaveLength(3)
+      expect(retriesOf(captured, "Legitmark.serviceRequests.get")).toEqual([3])
+    }).pipe(Effect.provide(withMock([serverError])))
+  })
 })

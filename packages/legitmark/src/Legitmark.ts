@@ -17,6 +17,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as UploadPlan from "./internal/uploadPlan.js"
 import * as Verdict from "./Verdict.js"
 
 /**
@@ -207,7 +208,9 @@ export const make: Effect.Effect<Service, never, LegitmarkClient> = Effect.gen(f
       }
 
       // Match the photos to the SR's sides by uuid or name.
-      const sides = [...(sr.sides?.required ?? []), ...(sr.sides?.optional ?? [])]
+      const required = sr.sides?.required ?? []
+      const optional = sr.sides?.optional ?? []
+      const sides = [...required, ...optional]
       const keyOf = (key: string) => key.trim().toLowerCase()
       const byKey = new Map<string, Side>()
       for (const side of sides) {
@@ -220,7 +223,19 @@ export const make: Effect.Effect<Service, never, LegitmarkClient> = Effect.gen(f
         const side = byKey.get(keyOf(key))
         if (side) photoFor.set(side.uuid, photo)
       }
-      const missing = (sr.sides?.required ?? []).filter((side) => !side.hasMedia && !photoFor.has(side.uuid))
+
+      // What the server has: each side's media where the answer shows it, else the progress counts.
+      const plan: UploadPlan.Input = {
+        required,
+        optional,
+        withPhoto: (side) => photoFor.has(side.uuid),
+        known: new Map(sides.map((side) => [side.uuid, UploadPlan.knownFromMedia(side)]))
+      }
+      const counts = [...plan.known.values()].includes("unknown") ?
+        yield* client.serviceRequests.progress(sr.uuid) :
+        undefined
+      const first = UploadPlan.plan(plan, counts && UploadPlan.usableCounts(counts))
+      const missing = first.missing
       if (missing.length > 0 || unknown.length > 0) {
         return yield* new MissingPhotosError({
           message: [
@@ -233,29 +248,40 @@ export const make: Effect.Effect<Service, never, LegitmarkClient> = Effect.gen(f
         })
       }
 
-      // Upload only what the server does not have: a resumed call never sends a side twice.
-      const todo = sides.filter((side) => photoFor.has(side.uuid) && !side.hasMedia)
-      const skipped = sides.filter((side) => photoFor.has(side.uuid) && side.hasMedia)
-      const total = todo.length + skipped.length
-      const done = yield* Ref.make(skipped.length)
+      // Upload only what the server does not have: a resumed call does not send a side again.
+      const total = sides.filter(plan.withPhoto).length
+      const done = yield* Ref.make(0)
       const report = (tag: AuthenticateProgress["_tag"], side: Side) =>
-        input.onProgress === undefined ?
-          Effect.void :
-          Effect.flatMap(Ref.get(done), (n) => input.onProgress!({ _tag: tag, side: sideRef(side), done: n, total }))
-      yield* Effect.forEach(skipped, (side) => report("Skipped", side), { discard: true })
-      yield* Effect.forEach(
-        todo,
-        (side) =>
-          report("Uploading", side).pipe(
-            Effect.zipRight(client.media.upload(sr.uuid, side.uuid, photoFor.get(side.uuid)!)),
-            Effect.zipRight(Ref.update(done, (n) => n + 1)),
-            Effect.zipRight(report("Uploaded", side))
-          ),
-        { concurrency: input.concurrency ?? 4, discard: true }
-      )
+        Effect.flatMap(
+          Ref.updateAndGet(done, (n) => tag === "Uploading" ? n : n + 1),
+          (n) =>
+            input.onProgress === undefined
+              ? Effect.void
+              : input.onProgress({ _tag: tag, side: sideRef(side), done: n, total })
+        )
+      const shown = sides.filter((side) => plan.withPhoto(side) && plan.known.get(side.uuid) === "present")
+      yield* Effect.forEach(shown, (side) => report("Skipped", side), { discard: true })
+      const settled = yield* UploadPlan.settle({
+        input: plan,
+        first,
+        counts,
+        readProgress: client.serviceRequests.progress(sr.uuid),
+        upload: (todo) =>
+          Effect.forEach(
+            todo,
+            (side) =>
+              report("Uploading", side).pipe(
+                Effect.zipRight(client.media.upload(sr.uuid, side.uuid, photoFor.get(side.uuid)!)),
+                Effect.zipRight(report("Uploaded", side))
+              ),
+            { concurrency: input.concurrency ?? 4, discard: true }
+          )
+      })
+      const counted = settled.skipped.filter((side) => !shown.includes(side))
+      yield* Effect.forEach(counted, (side) => report("Skipped", side), { discard: true })
 
       // The progress endpoint is the server's word on whether the SR may be submitted.
-      const { progress } = yield* client.serviceRequests.progress(sr.uuid)
+      const { progress } = settled.progress
       if (!progress.met) {
         const after = yield* client.serviceRequests.get(sr.uuid, { item: true, sides: true })
         const stillMissing = (after.sides?.required ?? []).filter((side) => !side.hasMedia).map(sideRef)
@@ -277,8 +303,8 @@ export const make: Effect.Effect<Service, never, LegitmarkClient> = Effect.gen(f
       const submitted = yield* client.serviceRequests.get(sr.uuid, { summary: true, item: true, sides: true })
       return {
         sr: submitted,
-        uploaded: todo.map((s) => s.uuid),
-        skipped: skipped.map((s) => s.uuid),
+        uploaded: settled.uploaded.map((s) => s.uuid),
+        skipped: settled.skipped.map((s) => s.uuid),
         submitted: true
       } satisfies Authenticated
     }).pipe(Effect.withSpan("Legitmark.authenticate", { attributes: { "legitmark.reference_id": input.referenceId } }))
@@ -358,12 +384,15 @@ export const layer: Layer.Layer<Legitmark, never, LegitmarkClient> = Layer.effec
  *
  * const program = Effect.gen(function*() {
  *   const legitmark = yield* Legitmark
- *   const front = yield* Photo.fromPath("./front.jpg")
- *   const back = yield* Photo.fromPath("./back.jpg")
+ *   // Bag → Crossbody needs a photo of each of its three required sides, keyed by side name or uuid.
  *   const { sr } = yield* legitmark.authenticate({
  *     referenceId: "SKU-2024-0891",
  *     item: { category: "cc30b104-7c47-11ef-a623-02595575faeb", type: "95e42d6b-7c4f-11ef-a623-02595575faeb" },
- *     photos: { front, back }
+ *     photos: {
+ *       "Front": yield* Photo.fromPath("examples/photos/bag-front.png"),
+ *       "Back": yield* Photo.fromPath("examples/photos/bag-back.png"),
+ *       "Interior Label or Heat Stamp": yield* Photo.fromPath("examples/photos/bag-label.png")
+ *     }
  *   })
  *   const outcome = yield* legitmark.awaitVerdict(sr.uuid, { timeout: "2 hours" })
  *   yield* Effect.log(`${sr.uuid}: ${outcome._tag}`)

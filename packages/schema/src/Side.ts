@@ -3,7 +3,9 @@
  *
  * @since 0.1.0
  */
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { Progress } from "./Progress.js"
 
 const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optional(Schema.NullOr(schema))
 
@@ -57,22 +59,44 @@ export class Side extends Schema.Class<Side>("Side")({
 }) {
   /**
    * Whether this side has a photo that counts: uploaded and not deleted (rejected by QC or replaced).
+   * False too when the answer does not say (see {@link Side.mediaKnown}).
    *
    * @since 0.1.0
    */
   get hasMedia(): boolean {
     return (this.media_url ?? []).some((version) => typeof version === "string" || version.deleted !== true)
   }
+
+  /**
+   * Whether the answer says what photos this side has: sides in the official SDK's shape carry no
+   * `media_url`, and then only the SR's progress counts tell how many sides have one.
+   *
+   * @since 0.1.0
+   */
+  get mediaKnown(): boolean {
+    return Array.isArray(this.media_url)
+  }
 }
 
+// Counts that do not decode are dropped rather than failing the whole SR: they only inform.
+const decodeProgress = Schema.decodeUnknownOption(Progress)
+const encodeProgress = Schema.encodeSync(Progress)
+const LenientProgress = Schema.transform(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(Progress)), {
+  strict: true,
+  decode: (u) => Option.getOrUndefined(decodeProgress(u)),
+  encode: (progress) => progress === undefined ? undefined : encodeProgress(progress)
+})
+
 /**
- * The sides of a service request, split by whether they are needed to submit.
+ * The sides of a service request, split by whether they are needed to submit. Some answers (the
+ * official SDK's) also count the sides with a photo in `progress`, and carry no per-side `media_url`.
  *
  * @since 0.1.0
  */
 export const Sides = Schema.Struct({
   required: Schema.optionalWith(Schema.Array(Side), { default: () => [] }),
-  optional: Schema.optionalWith(Schema.Array(Side), { default: () => [] })
+  optional: Schema.optionalWith(Schema.Array(Side), { default: () => [] }),
+  progress: Schema.optional(LenientProgress)
 }).annotations({ identifier: "Sides" })
 
 /**

@@ -33,6 +33,26 @@ describe("lenient in", () => {
     expect(sr.sides?.required[0]?.name).toBe("Front")
   })
 
+  it("keeps sides.progress, the official SDK's counts, and drops counts that do not decode", () => {
+    const decode = Schema.decodeUnknownSync(ServiceRequest.ServiceRequest)
+    const counts = { current_required: 4, total_required: 8, current_optional: 1, total_optional: 5, met: false }
+    const sdk = decode({
+      ...minimal,
+      sides: {
+        required: [{ uuid: "a", name: "Front", side_group_name: "Footwear Base", assignment_level: "category" }],
+        optional: [],
+        progress: counts
+      }
+    })
+    expect(sdk.sides?.progress).toMatchObject(counts)
+    expect(sdk.sides?.required[0]?.mediaKnown).toBe(false)
+    expect(decode({ ...minimal, sides: { progress: { met: "yes" } } }).sides?.progress).toBeUndefined()
+    expect(
+      decode({ ...minimal, sides: { required: [{ uuid: "a", name: "F", media_url: [] }] } }).sides?.required[0]
+        ?.mediaKnown
+    ).toBe(true)
+  })
+
   it("defaults a missing supplement to null and missing side lists to empty", () => {
     const sr = Schema.decodeUnknownSync(ServiceRequest.ServiceRequest)({
       uuid: "x",

@@ -49,6 +49,13 @@ export interface Options {
   readonly stepMs?: number | undefined
   /** Simulated epoch milliseconds at start (default: now). */
   readonly startTime?: number | undefined
+  /**
+   * How a fetched SR's sides (and side groups) are answered: `"docs"` (the default) as the published
+   * get-full-sr example, with each side's `media_url`; `"sdk"` as the official SDK's fixtures, with
+   * `side_group_name`, `assignment_level` and `inherited_from`, no per-side media, and the counts in
+   * `sides.progress`.
+   */
+  readonly srPayload?: "docs" | "sdk" | undefined
 }
 
 /**
@@ -155,7 +162,14 @@ export const start = (
       Layer.provideMerge(
         SimClock.layer({ mode: options.clock, speed: options.speed, start: options.startTime })
       ),
-      Layer.provideMerge(Layer.succeed(ServerInfo, { baseUrl, assetUrl: baseUrl, apiKeys: options.apiKeys ?? [] }))
+      Layer.provideMerge(
+        Layer.succeed(ServerInfo, {
+          baseUrl,
+          assetUrl: baseUrl,
+          apiKeys: options.apiKeys ?? [],
+          srPayload: options.srPayload ?? "docs"
+        })
+      )
     )
     const context = yield* Layer.build(services)
     yield* server.serve(Effect.provide(Router.app, context))

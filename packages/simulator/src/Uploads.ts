@@ -65,6 +65,17 @@ export class UploadError extends Data.TaggedError("UploadError")<{
 }> {}
 
 /**
+ * A body over {@link maxBytes}: S3 answers 400 `EntityTooLarge`.
+ *
+ * @since 0.1.0
+ */
+export const entityTooLarge = new UploadError({
+  status: 400,
+  code: "EntityTooLarge",
+  message: `Your proposed upload exceeds the maximum allowed size of ${maxBytes} bytes`
+})
+
+/**
  * @since 0.1.0
  */
 export interface Target {
@@ -158,7 +169,7 @@ export const make = Effect.gen(function*() {
     })
 
   // Past the cap the rest is read and dropped rather than refused mid-stream: the client gets to read the
-  // 413 instead of a connection reset, and memory stays bounded by the cap.
+  // refusal instead of a connection reset, and memory stays bounded by the cap.
   const readBody = <E>(body: Stream.Stream<Uint8Array, E>) =>
     body.pipe(
       Stream.runFold({ chunks: [] as Array<Uint8Array>, size: 0 }, (acc, chunk) => {
@@ -166,15 +177,7 @@ export const make = Effect.gen(function*() {
         if (size <= maxBytes) acc.chunks.push(chunk)
         return { chunks: size <= maxBytes ? acc.chunks : [], size }
       }),
-      Effect.filterOrFail(
-        ({ size }) => size <= maxBytes,
-        () =>
-          new UploadError({
-            status: 413,
-            code: "EntityTooLarge",
-            message: `Your proposed upload exceeds the maximum allowed size of ${maxBytes} bytes`
-          })
-      ),
+      Effect.filterOrFail(({ size }) => size <= maxBytes, () => entityTooLarge),
       Effect.map(({ chunks }) => Buffer.concat(chunks))
     )
 

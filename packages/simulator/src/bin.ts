@@ -7,12 +7,12 @@
  *
  * @since 0.1.0
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Console from "effect/Console"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import { createRequire } from "node:module"
 import { parseArgs } from "node:util"
-import * as Simulator from "./Simulator.js"
+import type * as Simulator from "./Simulator.js"
+
+// From src/ (tsx) and from dist/ (the published bin) alike, the package's manifest is one folder up.
+const { version } = createRequire(import.meta.url)("../package.json") as { readonly version: string }
 
 const usage = `Usage: legitmark-simulator [options]
   --port N                 port (default 0: a free port)
@@ -24,10 +24,14 @@ const usage = `Usage: legitmark-simulator [options]
   --step-ms MS             simulated ms between SR transitions (default 60000)
   --webhook-url URL        where webhook events are POSTed
   --seed N                 seed for generated ids
+  --sr-payload docs|sdk    an SR's sides as the published docs show them (default), or as the official
+                           SDK's fixtures (no per-side media, counts in sides.progress)
+  --version
   --help`
 
+// One line saying what is wrong, then the usage; never a stack trace.
 const fail = (message: string): never => {
-  process.stderr.write(`${message}\n\n${usage}\n`)
+  process.stderr.write(`legitmark-simulator: ${message}\n\n${usage}\n`)
   process.exit(2)
 }
 
@@ -37,25 +41,48 @@ const number = (name: string, value: string | undefined): number | undefined => 
   return Number.isFinite(n) ? n : fail(`--${name} must be a number`)
 }
 
-const { values } = parseArgs({
-  options: {
-    port: { type: "string" },
-    host: { type: "string" },
-    "api-key": { type: "string", multiple: true },
-    "rate-limit": { type: "string" },
-    speed: { type: "string" },
-    "manual-clock": { type: "boolean" },
-    "step-ms": { type: "string" },
-    "webhook-url": { type: "string" },
-    seed: { type: "string" },
-    help: { type: "boolean" }
+// `pnpm start -- --port 4010` hands the `--` on to the script (npm drops it): it is not an argument.
+const args = process.argv.slice(2)
+const parsed = (() => {
+  try {
+    return parseArgs({
+      args: args[0] === "--" ? args.slice(1) : args,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        "api-key": { type: "string", multiple: true },
+        "rate-limit": { type: "string" },
+        speed: { type: "string" },
+        "manual-clock": { type: "boolean" },
+        "step-ms": { type: "string" },
+        "webhook-url": { type: "string" },
+        seed: { type: "string" },
+        "sr-payload": { type: "string" },
+        version: { type: "boolean" },
+        help: { type: "boolean" }
+      }
+    })
+  } catch (error) {
+    // Node's own message, up to its advice on positional arguments (which this bin takes none of).
+    return fail(String(error instanceof Error ? error.message : error).split(". ")[0]!)
   }
-})
+})()
+const { values } = parsed
 
 if (values.help === true) {
   process.stdout.write(`${usage}\n`)
   process.exit(0)
 }
+
+if (values.version === true) {
+  process.stdout.write(`${version}\n`)
+  process.exit(0)
+}
+
+const srPayload = (() => {
+  const value = values["sr-payload"]
+  return value === undefined || value === "docs" || value === "sdk" ? value : fail("--sr-payload must be docs or sdk")
+})()
 
 const rateLimit = (() => {
   const raw = values["rate-limit"]
@@ -75,15 +102,25 @@ const options: Simulator.Options = {
   clock: values["manual-clock"] === true ? "manual" : "real",
   stepMs: number("step-ms", values["step-ms"]),
   webhookUrl: values["webhook-url"],
-  seed: number("seed", values.seed)
+  seed: number("seed", values.seed),
+  srPayload
 }
 
+// Loaded only now: a bad invocation, --help and --version answer without loading Effect and the server.
+const [NodeRuntime, Console, Effect, Layer, { Simulator: Tag, layer }] = await Promise.all([
+  import("@effect/platform-node/NodeRuntime"),
+  import("effect/Console"),
+  import("effect/Effect"),
+  import("effect/Layer"),
+  import("./Simulator.js")
+])
+
 const announce = Layer.effectDiscard(
-  Effect.flatMap(Simulator.Simulator, (sim) =>
+  Effect.flatMap(Tag, (sim) =>
     Console.log(
       `legitmark-simulator listening on ${sim.baseUrl}\n` +
         `  LEGITMARK_BASE_URL=${sim.baseUrl} LEGITMARK_ASSET_URL=${sim.assetUrl}`
     ))
 )
 
-Layer.launch(announce.pipe(Layer.provide(Simulator.layer(options)))).pipe(NodeRuntime.runMain)
+Layer.launch(announce.pipe(Layer.provide(layer(options)))).pipe(NodeRuntime.runMain)

@@ -1,9 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { request } from "node:http"
+import { connect } from "node:net"
 import * as Simulator from "../src/Simulator.js"
 import * as Uploads from "../src/Uploads.js"
 import { api, at, call, createSr, jpeg, layer, SIZE_TAG, uploadSide } from "./utils.js"
+
+/** The parts of S3's `<Error>` body. */
+const s3Error = (xml: string) => {
+  const part = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1] ?? ""
+  assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<Error>/)
+  return { code: part("Code"), message: part("Message"), requestId: part("RequestId") }
+}
 
 const presign = (sr: string, file: string) =>
   Effect.map(api("GET", `/intent?sr=${sr}&side=${file}`), (answer) => String(at(answer.json, "url")))
@@ -84,25 +92,27 @@ describe("uploads", () => {
         assert.strictEqual(heic.status, 200)
       }))
 
-    it.effect("a body over 5 MB is refused with 413 and nothing is stored", () =>
+    it.effect("a body over 5 MB is refused like S3: 400 EntityTooLarge, and nothing is stored", () =>
       Effect.gen(function*() {
         const sr = yield* createSr("too-big")
         const url = yield* presign(sr, `${SIZE_TAG}.jpg`)
         const big = new Uint8Array(Uploads.maxBytes + 1)
         const answer = yield* call("PUT", url, { body: big, headers: { "content-type": "image/jpeg" } })
-        assert.strictEqual(answer.status, 413)
+        assert.strictEqual(answer.status, 400)
+        assert.strictEqual(s3Error(answer.text).code, "EntityTooLarge")
         const progress = yield* api("GET", `/api/side-groups/progress?sr_id=${sr}`)
         assert.strictEqual(at(progress.json, "progress", "current_required"), 0)
       }))
 
-    it.effect("a chunked body (no Content-Length) is cut off at 5 MB while streaming", () =>
+    it.effect("a chunked body is refused like S3: 501 NotImplemented, and nothing is stored", () =>
       Effect.gen(function*() {
         const sr = yield* createSr("chunked")
         const url = new URL(yield* presign(sr, `${SIZE_TAG}.jpg`))
-        const status = yield* Effect.async<number, Error>((resume) => {
+        const answer = yield* Effect.async<{ status: number; text: string }, Error>((resume) => {
           const req = request(url, { method: "PUT", headers: { "content-type": "image/jpeg" } }, (res) => {
-            res.resume()
-            resume(Effect.succeed(res.statusCode ?? 0))
+            let text = ""
+            res.on("data", (chunk: Buffer) => text += chunk.toString("utf8"))
+            res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, text })))
           })
           req.on("error", (error) => resume(Effect.fail(error)))
           const chunk = new Uint8Array(1024 * 1024)
@@ -116,9 +126,51 @@ describe("uploads", () => {
           }
           write(6)
         })
-        assert.strictEqual(status, 413)
+        assert.strictEqual(answer.status, 501)
+        assert.strictEqual(s3Error(answer.text).code, "NotImplemented")
         const progress = yield* api("GET", `/api/side-groups/progress?sr_id=${sr}`)
         assert.strictEqual(at(progress.json, "progress", "current_required"), 0)
+      }))
+
+    it.effect("a PUT without Content-Length is refused like S3: 411 MissingContentLength, in S3's XML", () =>
+      Effect.gen(function*() {
+        const sr = yield* createSr("no-length")
+        const url = new URL(yield* presign(sr, `${SIZE_TAG}.jpg`))
+        // Neither Content-Length nor Transfer-Encoding: written by hand, as no HTTP client would send it.
+        const raw = yield* Effect.async<string, Error>((resume) => {
+          const socket = connect(Number(url.port), url.hostname, () => {
+            socket.write(
+              `PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: image/jpeg\r\n` +
+                "Connection: close\r\n\r\n"
+            )
+          })
+          let text = ""
+          socket.on("data", (chunk: Buffer) => text += chunk.toString("utf8"))
+          socket.on("end", () => resume(Effect.succeed(text)))
+          socket.on("error", (error) => resume(Effect.fail(error)))
+        })
+        assert.match(raw, /^HTTP\/1\.1 411 /)
+        const body = raw.slice(raw.indexOf("\r\n\r\n") + 4)
+        const error = s3Error(body)
+        assert.strictEqual(error.code, "MissingContentLength")
+        assert.strictEqual(error.message, "You must provide the Content-Length HTTP header.")
+        assert.match(error.requestId, /^[0-9A-F]{16}$/)
+        assert.match(raw, new RegExp(`x-amz-request-id: ${error.requestId}`, "i"))
+      }))
+
+    it.effect("every refusal is S3's XML: Code, Message, RequestId", () =>
+      Effect.gen(function*() {
+        const sr = yield* createSr("xml")
+        const url = yield* presign(sr, `${SIZE_TAG}.jpg`)
+        const answer = yield* call("PUT", url.replace(/signature=./, "signature=x"), {
+          body: jpeg,
+          headers: { "content-type": "image/jpeg" }
+        })
+        assert.strictEqual(answer.status, 403)
+        assert.strictEqual(answer.headers["content-type"], "application/xml")
+        const error = s3Error(answer.text)
+        assert.strictEqual(error.code, "SignatureDoesNotMatch")
+        assert.strictEqual(answer.headers["x-amz-request-id"], error.requestId)
       }))
 
     it.effect("the simulator records whether uploads carried an Authorization header", () =>

@@ -29,6 +29,7 @@ import * as Errors from "../LegitmarkError.js"
 import * as RateLimiter from "../RateLimiter.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import { deadline, DeadlineExceeded, ownTransports } from "./deadline.js"
+import * as S3Error from "./s3Error.js"
 
 /** The errors that only some endpoints can produce, chosen per operation. */
 export type ExpectedTag = "InvalidRequestError" | "ValidationError" | "NotFoundError" | "ConflictError"
@@ -65,6 +66,12 @@ export interface Pipeline {
   readonly execute: <A, T extends ExpectedTag>(
     operation: Operation<A, T>
   ) => Effect.Effect<A, ExpectedError<T> | Errors.CommonError>
+  /**
+   * Whether the transport sends a streamed body with its `Content-Length`, as a presigned PUT must carry
+   * it: the client's own transports do; `fetch` sends any stream chunked, and other transports are not
+   * known to, so an upload through them is read whole.
+   */
+  readonly streamsSizedBodies: boolean
   /** Runs `self`, several calls, in a span of the client's (each call makes its own in `execute`). */
   readonly withSpan: (
     name: string,
@@ -217,6 +224,37 @@ const parseReset = (value: string | undefined, now: number): DateTime.Utc | unde
   return millis === undefined ? undefined : DateTime.unsafeMake(millis)
 }
 
+// A delay named in words, as in the official SDK's 429 fixture: "Rate limit exceeded. Retry after 60 seconds."
+const delayInWords =
+  /\b(?:retry|try again)\s+(?:after|in)\s+(\d{1,7}(?:\.\d{1,3})?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b/i
+
+const delayInMessage = (message: string | undefined): Duration.Duration | undefined => {
+  const match = message === undefined ? null : delayInWords.exec(message.slice(0, 1024))
+  if (match === null) return undefined
+  const n = Number(match[1])
+  const unit = match[2]!.toLowerCase()
+  return unit === "ms" || unit.startsWith("milli") ?
+    Duration.millis(n) :
+    unit.startsWith("m") ?
+    Duration.minutes(n) :
+    Duration.seconds(n)
+}
+
+/**
+ * How long the server asked the client to wait, wherever it said so: `Retry-After`, else the body's
+ * `retry_after_seconds`, else its message. One reading for the error and the rate limiter alike.
+ */
+const askedDelay = (
+  response: HttpClientResponse.HttpClientResponse,
+  error: ErrorBody["error"] | undefined,
+  now: number
+): Duration.Duration | undefined => {
+  const details = typeof error?.details === "object" && error.details !== null ? error.details : undefined
+  return parseRetryAfter(response.headers["retry-after"], now) ??
+    (details?.retry_after_seconds === undefined ? undefined : Duration.seconds(details.retry_after_seconds)) ??
+    delayInMessage(error?.message)
+}
+
 // The rate-limit headers of each level, named once rather than per answer.
 const headersOf = (level: "partner" | "user") => ({
   level,
@@ -226,8 +264,12 @@ const headersOf = (level: "partner" | "user") => ({
 })
 const levelHeaders = { partner: headersOf("partner"), user: headersOf("user") }
 
-// What an answer's headers say about the rate limit, for the `RateLimiter`.
-const rateLimitAnswer = (response: HttpClientResponse.HttpClientResponse, now: number): RateLimiter.Answer => {
+// What an answer says about the rate limit, for the `RateLimiter`: its headers, and on a 429 the wait asked for.
+const rateLimitAnswer = (
+  response: HttpClientResponse.HttpClientResponse,
+  text: string,
+  now: number
+): RateLimiter.Answer => {
   const h = response.headers
   const levels: Array<RateLimiter.Level> = []
   for (const names of [levelHeaders.partner, levelHeaders.user]) {
@@ -242,7 +284,7 @@ const rateLimitAnswer = (response: HttpClientResponse.HttpClientResponse, now: n
   }
   if (response.status !== 429) return { status: response.status, levels }
   const resets = levels.flatMap((l) => (l.remaining === 0 && l.resetAt !== undefined ? [l.resetAt - now] : []))
-  const retryAfter = parseRetryAfter(h["retry-after"], now) ??
+  const retryAfter = askedDelay(response, errorOf(text), now) ??
     (resets.length === 0 ? undefined : Duration.millis(Math.max(0, ...resets)))
   return { status: response.status, levels, retryAfter }
 }
@@ -251,9 +293,12 @@ const rateLimitError = (
   call: ReturnType<typeof callOf>,
   response: HttpClientResponse.HttpClientResponse,
   base: { readonly status: number; readonly message: string; readonly code?: string },
-  details: RateLimitDetails | undefined,
+  error: ErrorBody["error"] | undefined,
   now: number
 ): Errors.RateLimitError => {
+  const details: RateLimitDetails | undefined = typeof error?.details === "object" && error.details !== null ?
+    error.details :
+    undefined
   const h = response.headers
   // The body names the limit that was hit; otherwise the exhausted header set, partner first.
   const level = details?.limit_type === "user_level" ||
@@ -268,8 +313,7 @@ const rateLimitError = (
       ? Math.max(0, details.limit - details.current_usage)
       : undefined)
   const resetAt = parseReset(h[names.reset], now) ?? parseReset(details?.reset_time, now)
-  const retryAfter = parseRetryAfter(h["retry-after"], now) ??
-    (details?.retry_after_seconds === undefined ? undefined : Duration.seconds(details.retry_after_seconds)) ??
+  const retryAfter = askedDelay(response, error, now) ??
     (resetAt === undefined ? undefined : Duration.millis(Math.max(0, DateTime.toEpochMillis(resetAt) - now)))
   const limitType = details?.limit_type ??
     (h[names.limit] === undefined ? undefined : level === "user" ? "user_level" : "partner_level")
@@ -286,6 +330,10 @@ const rateLimitError = (
 
 const decodeErrorBody = Schema.decodeUnknownOption(ErrorBody)
 
+/** The documented error of a JSON error body, if the body is one. */
+const errorOf = (text: string): ErrorBody["error"] | undefined =>
+  Option.getOrUndefined(decodeErrorBody(Either.getOrUndefined(parseJson(text))))?.error
+
 /** The one error mapping: a non-2xx answer to the error its status means for this operation. */
 const errorFromResponse = <T extends ExpectedTag>(
   request: HttpClientRequest.HttpClientRequest,
@@ -294,10 +342,13 @@ const errorFromResponse = <T extends ExpectedTag>(
   expected: ReadonlyArray<T>,
   now: number
 ): ExpectedError<T> | Errors.CommonError => {
-  const call = callOf(request, response)
   const status = response.status
-  const body = Either.getOrUndefined(parseJson(text))
-  const error = Option.getOrUndefined(decodeErrorBody(body))?.error
+  // A storage host refusing an upload answers in S3's XML, read as the API's own error body.
+  const storage = S3Error.parse(text)
+  const error = errorOf(text) ?? (storage && S3Error.asApiError(storage))
+  const call = storage?.requestId === undefined ?
+    callOf(request, response) :
+    { requestId: storage.requestId, ...callOf(request, response) }
   const code = typeof error?.details === "string" ? error.details : undefined
   const base = {
     status,
@@ -316,15 +367,12 @@ const errorFromResponse = <T extends ExpectedTag>(
     (expected as ReadonlyArray<ExpectedTag>).includes(tag) ? make() : unexpected()
 
   if (status === 401 || status === 403) return new Errors.AuthenticationError({ ...call, ...base })
-  if (status === 429) {
-    const details = typeof error?.details === "object" && error.details !== null ? error.details : undefined
-    return rateLimitError(call, response, base, details, now)
-  }
+  if (status === 429) return rateLimitError(call, response, base, error, now)
   if (status >= 500) {
-    const retryAfter = parseRetryAfter(response.headers["retry-after"], now)
+    const retryAfter = askedDelay(response, error, now)
     return new Errors.ServerError({ ...call, ...base, ...(retryAfter === undefined ? {} : { retryAfter }) })
   }
-  if (status === 400 || status === 413 || status === 422) {
+  if (status === 400 || status === 411 || status === 413 || status === 422) {
     return when(
       "ValidationError" as T,
       () => new Errors.ValidationError({ ...call, ...base, issues: error?.errors ?? [] }) as ExpectedError<T>
@@ -365,7 +413,8 @@ export const make = (options: PipelineOptions): Pipeline => {
   // comparable to the rest of the call (the client's own transports make none). Without that span
   // no trace headers (traceparent, b3) are sent either: they would tell Legitmark, and any storage host,
   // the ids of the partner's own traces.
-  // Decided once: the client's own transport keeps the timeout, makes no span and follows no redirect.
+  // Decided once: the client's own transport keeps the timeout, makes no span, follows no redirect and
+  // sends a streamed body with its length.
   const own = ownTransports.has(options.httpClient)
   const httpClient = own ? options.httpClient : HttpClient.withTracerDisabledWhen(options.httpClient, () => true)
   // The client's transport never follows a redirect; any other is told not to.
@@ -446,7 +495,7 @@ export const make = (options: PipelineOptions): Pipeline => {
           const now = clock.unsafeCurrentTimeMillis()
           const result = read(response, text, now)
           return limited
-            ? Effect.zipRight(rateLimiter.observe(rateLimitKey, rateLimitAnswer(response, now)), result)
+            ? Effect.zipRight(rateLimiter.observe(rateLimitKey, rateLimitAnswer(response, text, now)), result)
             : result
         })
     )
@@ -522,6 +571,7 @@ export const make = (options: PipelineOptions): Pipeline => {
   return {
     request,
     withSpan,
+    streamsSizedBodies: own,
     execute: (operation) =>
       Effect.serviceOption(RetryPolicy.RetryPolicy).pipe(
         Effect.flatMap((provided) => {

@@ -19,6 +19,8 @@ export interface Recorded {
   readonly body: string | undefined
   /** The raw body, streamed bodies included. */
   readonly bytes: Uint8Array | undefined
+  /** How the body was handed to the transport: `Uint8Array` (bytes in hand), `Stream`, `Empty`… */
+  readonly bodyTag: string
   /** When the request was sent, by the fiber's `Clock` (the `TestClock` in tests). */
   readonly at: number
 }
@@ -94,6 +96,7 @@ export const layerEffect = (answerFor: (request: Recorded, n: number) => Effect.
           headers: request.headers,
           body: bytes && new TextDecoder().decode(bytes),
           bytes,
+          bodyTag: request.body._tag,
           at: yield* Clock.currentTimeMillis
         }
         const n = (yield* Ref.getAndUpdate(recorded, (all) => [...all, seen])).length

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { createHash } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import { Lifecycle } from "../Lifecycle.js"
 import * as Seed from "../Seed.js"
 import { Stats } from "../Stats.js"
@@ -132,13 +132,13 @@ export const getSr = Effect.gen(function*() {
     outcome: yield* flag(params, "outcome")
   }
   const sr = yield* loadSr(uuid)
-  const { assetUrl } = yield* ServerInfo
+  const { assetUrl, srPayload } = yield* ServerInfo
   return json({
     success: true,
     rc_hit: false,
     rc_key: `srs:${createHash("md5").update(`${uuid}?${params.toString()}`).digest("hex")}`,
     message: "The sr was successfully fetched.",
-    sr: Render.fetched(sr, include, yield* language, assetUrl)
+    sr: Render.fetched(sr, include, yield* language, assetUrl, srPayload)
   })
 })
 
@@ -157,11 +157,11 @@ export const submitSr = Effect.gen(function*() {
 
 export const sideGroups = Effect.gen(function*() {
   const sr = yield* loadSr(yield* srParam)
-  const { assetUrl } = yield* ServerInfo
+  const { assetUrl, srPayload } = yield* ServerInfo
   return json({
     success: true,
     message: "Side groups fetched successfully.",
-    data: { side_groups: Render.sideGroups(sr, yield* language, assetUrl) }
+    data: { side_groups: Render.sideGroups(sr, yield* language, assetUrl, srPayload) }
   })
 })
 
@@ -222,11 +222,19 @@ export const intent = Effect.gen(function*() {
   return json({ message: "Pre-signed URL generated successfully.", url })
 })
 
-const s3Error = (error: Uploads.UploadError) =>
-  HttpServerResponse.text(
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${error.message}</Message></Error>`,
-    { status: error.status, contentType: "application/xml" }
+const xmlText = (text: string) =>
+  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+
+/** S3's error answer: XML with the code, message and request id, the id also in `x-amz-request-id`. */
+const s3Error = (error: Uploads.UploadError) => {
+  const requestId = randomBytes(8).toString("hex").toUpperCase()
+  return HttpServerResponse.text(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${
+      xmlText(error.message)
+    }</Message><RequestId>${requestId}</RequestId></Error>`,
+    { status: error.status, contentType: "application/xml", headers: { "x-amz-request-id": requestId } }
   )
+}
 
 const uploadTarget = Effect.gen(function*() {
   const params = yield* HttpRouter.params
@@ -248,20 +256,29 @@ const uploadTarget = Effect.gen(function*() {
 export const upload = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   const target = yield* uploadTarget
+  // S3 takes a PUT body only with its length announced: a chunked one is refused for the header, one
+  // without any length for the missing header (Node's fetch sends a streamed body chunked).
+  if (request.headers["transfer-encoding"] !== undefined) {
+    return yield* new Uploads.UploadError({
+      status: 501,
+      code: "NotImplemented",
+      message: "A header you provided implies functionality that is not implemented"
+    })
+  }
+  if (request.headers["content-length"] === undefined) {
+    return yield* new Uploads.UploadError({
+      status: 411,
+      code: "MissingContentLength",
+      message: "You must provide the Content-Length HTTP header."
+    })
+  }
   const params = yield* query
   const uploads = yield* Uploads.Uploads
   yield* uploads.verify(target, {
     expires: params.get("expires") ?? undefined,
     signature: params.get("signature") ?? undefined
   })
-  const length = Number(request.headers["content-length"] ?? "0")
-  if (length > Uploads.maxBytes) {
-    return yield* new Uploads.UploadError({
-      status: 413,
-      code: "EntityTooLarge",
-      message: `Your proposed upload exceeds the maximum allowed size of ${Uploads.maxBytes} bytes`
-    })
-  }
+  if (Number(request.headers["content-length"]) > Uploads.maxBytes) return yield* Uploads.entityTooLarge
   const media = yield* uploads.store(target, request.headers["content-type"], request.stream).pipe(
     Effect.catchTag(
       "RequestError",

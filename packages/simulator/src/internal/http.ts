@@ -5,12 +5,14 @@ import * as Effect from "effect/Effect"
 import type * as Seed from "../Seed.js"
 import * as Errors from "./errors.js"
 import { isUuid } from "./ids.js"
+import type { SrPayload } from "./render.js"
 
 /** Facts about the running server that handlers need. */
 export class ServerInfo extends Context.Tag("@effect-legitmark/simulator/internal/ServerInfo")<ServerInfo, {
   readonly baseUrl: string
   readonly assetUrl: string
   readonly apiKeys: ReadonlyArray<string>
+  readonly srPayload: SrPayload
 }>() {}
 
 export const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })

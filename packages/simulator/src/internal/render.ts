@@ -5,7 +5,7 @@ import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Seed from "../Seed.js"
 import type { Media, ServiceRequest } from "../Store.js"
-import { uploadedSides } from "../Store.js"
+import { progress, uploadedSides } from "../Store.js"
 import * as Uploads from "../Uploads.js"
 
 type Lang = Seed.Language
@@ -130,6 +130,32 @@ const mediaEntries = (sr: ServiceRequest, side: string, assetUrl: string) => {
 
 const ext = (s: string): Uploads.Extension => (Uploads.isExtension(s) ? s : "jpg")
 
+/**
+ * How an SR's sides are answered: `"docs"` as the published get-full-sr example (per-side `media_url`,
+ * `side_group_id`, `is_thumbnail`), `"sdk"` as the official SDK's fixtures (`side_group_name`,
+ * `assignment_level`, `inherited_from`, no per-side media, counts in `sides.progress`).
+ */
+export type SrPayload = "docs" | "sdk"
+
+// A side in the SDK's shape: the definition less its group id and images, where it comes from, and no
+// word on its photos.
+const sdkSide = (sr: ServiceRequest, s: Seed.Side, lang: Lang) => {
+  const { example_image: _example, overlay_image: _overlay, side_group_id: _group, ...definition } = sideDefinition(
+    s,
+    lang
+  )
+  const fromCategory = Seed.category(sr.category)?.sides.includes(s.uuid) === true
+  return {
+    ...definition,
+    assignment_level: fromCategory ? "category" : "type",
+    inherited_from: fromCategory ? sr.category : sr.type
+  }
+}
+
+/** One side of an SR in the payload shape asked for. */
+const sideOf = (payload: SrPayload) => (sr: ServiceRequest, s: Seed.Side, lang: Lang, assetUrl: string) =>
+  payload === "sdk" ? sdkSide(sr, s, lang) : srSide(sr, s, lang, assetUrl)
+
 export const srSide = (sr: ServiceRequest, s: Seed.Side, lang: Lang, assetUrl: string) => ({
   uuid: s.uuid,
   name: s.name[lang],
@@ -214,7 +240,14 @@ const outcome = (sr: ServiceRequest) => {
  * `sides` needs `item`; `requirements` needs both (and, like the published payload, adds nothing:
  * the progress endpoint is the source of truth).
  */
-export const fetched = (sr: ServiceRequest, include: Include, lang: Lang, assetUrl: string) => {
+export const fetched = (
+  sr: ServiceRequest,
+  include: Include,
+  lang: Lang,
+  assetUrl: string,
+  payload: SrPayload = "docs"
+) => {
+  const side = sideOf(payload)
   const c = Seed.category(sr.category)
   const t = Seed.type(sr.type)
   const b = sr.brand === null ? undefined : Seed.brand(sr.brand)
@@ -255,8 +288,9 @@ export const fetched = (sr: ServiceRequest, include: Include, lang: Lang, assetU
     ...(include.item && include.sides
       ? {
         sides: {
-          required: required.map((side) => srSide(sr, side, lang, assetUrl)),
-          optional: optional.map((side) => srSide(sr, side, lang, assetUrl))
+          required: required.map((s) => side(sr, s, lang, assetUrl)),
+          optional: optional.map((s) => side(sr, s, lang, assetUrl)),
+          ...(payload === "sdk" ? { progress: progress(sr) } : {})
         }
       }
       : {}),
@@ -271,7 +305,8 @@ export const fetched = (sr: ServiceRequest, include: Include, lang: Lang, assetU
 }
 
 /** Side groups holding the SR's sides, each with its sides in the SR's shape. */
-export const sideGroups = (sr: ServiceRequest, lang: Lang, assetUrl: string) => {
+export const sideGroups = (sr: ServiceRequest, lang: Lang, assetUrl: string, payload: SrPayload = "docs") => {
+  const side = sideOf(payload)
   const { optional, required } = Seed.requirements(sr.category, sr.type)
   const all = [...required, ...optional].sort((a, b) => a.ordinal - b.ordinal)
   const groups = [...new Set(all.map((s) => s.group))]
@@ -282,7 +317,7 @@ export const sideGroups = (sr: ServiceRequest, lang: Lang, assetUrl: string) => 
       name: g.name[lang],
       description: g.description[lang],
       lock: g.lock,
-      sides: all.filter((s) => s.group === id).map((s) => srSide(sr, s, lang, assetUrl))
+      sides: all.filter((s) => s.group === id).map((s) => side(sr, s, lang, assetUrl))
     }]
   })
 }
