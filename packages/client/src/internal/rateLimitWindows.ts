@@ -396,8 +396,8 @@ const learn = (
   let w = s.current!
   if (binding?.remaining !== undefined && binding.remaining < w.remaining) w = { ...w, remaining: binding.remaining }
   if (permit !== undefined && !w.synthetic) {
-    if (w.openedAt === undefined && binding?.remaining === limit - 1) {
-      // This request opened the window.
+    if (w.openedAt === undefined && answer.status !== 429 && binding?.remaining === limit - 1) {
+      // This request opened the window (a 429 reports none left, whoever opened it).
       w = { ...w, openedAt: permit.sentAt }
       if (s.trustHeaders) s = learnHigh(s, w.reset - permit.sentAt)
     }
