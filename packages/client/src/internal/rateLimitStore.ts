@@ -103,7 +103,7 @@ export const redis = (
       client.once("ready", ready)
       return Effect.sync(() => client.off("ready", ready))
     })
-    return (c) =>
+    const count = (c: Count) =>
       Effect.tryPromise({
         try: () => client.legitmarkCount(`${prefix}${c.name}`, c.tokens, Math.ceil(c.ttlMs), c.limit ?? ""),
         catch: (cause) =>
@@ -113,13 +113,12 @@ export const redis = (
               : `Redis is unreachable (${client.status})${lastError === undefined ? "" : `: ${lastError}`}`,
             cause
           })
-      }).pipe(
-        Effect.map((total) => c.limit === undefined || total <= c.limit),
-        (count) => Effect.zipRight(connected, count)
-      )
+      })
+    return (c) => Effect.zipRight(connected, Effect.map(count(c), (total) => c.limit === undefined || total <= c.limit))
   })
 
-const connecting = new Set(["wait", "connecting", "connect"])
+// Not "wait" (`lazyConnect`): there the first command is what connects.
+const connecting = new Set(["connecting", "connect"])
 
 /** How often a store that failed is tried again; meanwhile the count is kept in memory. */
 const retryStoreMs = 1_000
