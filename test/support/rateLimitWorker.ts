@@ -1,7 +1,10 @@
 /**
- * One client process for the rate-limit end-to-end test: makes `CALLS` authenticated calls,
- * `CONCURRENCY` at a time, through a `RateLimiter.layerRedis` budget shared with the other processes,
- * then prints what happened as one JSON line.
+ * One client process for the rate-limit end-to-end tests: authenticated calls, `CONCURRENCY` at a time,
+ * through a `RateLimiter.layerRedis` budget shared with the other processes. With `CALLS` it makes that
+ * many; without, it calls until its stdin closes, writing `@@call start N` and `@@call done N <outcome>`
+ * as each call starts and ends, so that a test can tell which calls ran while Redis was down. It ends
+ * with one JSON line of what happened. Its log (Effect's logger) goes to stdout; stderr stays for
+ * whatever else writes there.
  *
  * The window is given (the simulator's reset header has a 1 s resolution, so a learned 1 s window would
  * be taken as 2 s) and so is an initial limit (so that the first burst, before any answer, stays under).
@@ -21,19 +24,37 @@ const env = (name: string): string => {
   return value
 }
 
-const calls = Number(env("CALLS"))
+const calls = process.env["CALLS"] === undefined ? undefined : Number(env("CALLS"))
 const concurrency = Number(env("CONCURRENCY"))
 
 const program = Effect.gen(function*() {
   const client = yield* LegitmarkClient
   const startedAt = Date.now()
-  const outcomes = yield* Effect.forEach(
-    Array.from({ length: calls }),
-    () => Effect.either(client.taxonomy.services()),
-    { concurrency }
-  )
-  const failures = outcomes.flatMap((o) => (o._tag === "Left" ? [o.left._tag] : []))
-  return { ok: calls - failures.length, failures, startedAt, endedAt: Date.now() }
+  const failures: Array<string> = []
+  let ok = 0
+  let next = 0
+  const call = Effect.suspend(() => {
+    const n = next++
+    if (calls === undefined) process.stdout.write(`@@call start ${n}\n`)
+    return Effect.either(client.taxonomy.services()).pipe(
+      Effect.map((outcome) => {
+        if (outcome._tag === "Left") failures.push(outcome.left._tag)
+        else ok++
+        if (calls === undefined) {
+          process.stdout.write(`@@call done ${n} ${outcome._tag === "Left" ? outcome.left._tag : "ok"}\n`)
+        }
+      })
+    )
+  })
+  if (calls !== undefined) {
+    yield* Effect.forEach(Array.from({ length: calls }), () => call, { concurrency, discard: true })
+  } else {
+    let stopped = false
+    process.stdin.once("end", () => (stopped = true)).resume()
+    const loop = Effect.repeat(call, { until: () => stopped })
+    yield* Effect.all(Array.from({ length: concurrency }, () => loop), { concurrency: "unbounded", discard: true })
+  }
+  return { ok, failures, startedAt, endedAt: Date.now() }
 })
 
 const layer = LegitmarkClient.layer({ apiKey: Redacted.make(env("API_KEY")), baseUrl: env("BASE_URL") }).pipe(

@@ -9,6 +9,7 @@ import * as TestClock from "effect/TestClock"
 import { LegitmarkClient } from "../src/LegitmarkClient.js"
 import * as RateLimiter from "../src/RateLimiter.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
+import { capture, type Captured } from "./support/Capture.js"
 import * as Fixtures from "./support/fixtures.js"
 import * as MockHttp from "./support/MockHttp.js"
 
@@ -371,4 +372,90 @@ describe("RateLimiter.layer (shared)", () => {
       expect(apiKey.includes(id)).toBe(false)
       expect(yield* RateLimiter.keyId(Redacted.make(`${apiKey}x`))).not.toBe(id)
     }))
+})
+
+describe("RateLimiter on a shared store that fails", () => {
+  /** A store that answers, fails at once, or never answers, as the test says; and the calls it got. */
+  const switchable = () => {
+    const store = { mode: "up" as "up" | "down" | "hung", calls: 0 }
+    const layer = Layer.effect(
+      Limiter.RateLimiterStore,
+      Effect.map(Limiter.RateLimiterStore, (inner) =>
+        Limiter.RateLimiterStore.of({
+          ...inner,
+          fixedWindow: (o) =>
+            Effect.suspend(() => {
+              store.calls++
+              if (store.mode === "up") return inner.fixedWindow(o)
+              if (store.mode === "hung") return Effect.never
+              return Effect.fail(new Limiter.RateLimitStoreError({ message: "connect ECONNREFUSED" }))
+            })
+        }))
+    ).pipe(Layer.provide(Limiter.layerStoreMemory))
+    return { store, layer }
+  }
+  // 10 per window: every request but the window's first takes its permit from the store.
+  const server = MockHttp.layer((_, n) => ok(limits(10, Math.max(0, 9 - n), start + 600_000)))
+  const warnings = (logs: ReadonlyArray<string>) => logs.filter((line) => line.includes("rate-limit store failed"))
+  const recoveries = (logs: ReadonlyArray<string>) => logs.filter((line) => line.includes("store answers again"))
+
+  const hung = switchable()
+  const hungLogs: Captured = { logs: [], spans: [] }
+  it.effect("a store that does not answer costs a call storeTimeout, then it is counted in memory", () =>
+    Effect.gen(function*() {
+      hung.store.mode = "hung"
+      yield* TestClock.setTime(start)
+      const client = yield* LegitmarkClient
+      // The first answer teaches the limit, and its request is counted in the store: it waits for it.
+      const first = yield* Effect.fork(client.serviceRequests.get(srUuid))
+      yield* TestClock.adjust("199 millis")
+      expect(first.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.join(first)
+      // The outage is known: the next calls count in memory without waiting (on a TestClock, a wait would hang).
+      yield* client.serviceRequests.get(srUuid)
+      yield* client.serviceRequests.get(srUuid)
+      expect(yield* MockHttp.requests).toHaveLength(3)
+      expect(hung.store.calls).toBe(1)
+      expect(warnings(hungLogs.logs)).toHaveLength(1)
+      expect(warnings(hungLogs.logs)[0]).toContain("no answer within 200ms")
+    }).pipe(
+      capture(hungLogs),
+      Effect.provide(
+        clientLayer(server, RateLimiter.layerStore({ storeTimeout: "200 millis" }).pipe(Layer.provide(hung.layer)))
+      )
+    ))
+
+  const flaky = switchable()
+  const flakyLogs: Captured = { logs: [], spans: [] }
+  it.effect("warns once per outage, tries the store again each second, and counts in it again once it answers", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start)
+      const client = yield* LegitmarkClient
+      flaky.store.mode = "down"
+      for (let i = 0; i < 4; i++) yield* client.serviceRequests.get(srUuid)
+      // Tried once; the others counted in memory.
+      expect(flaky.store.calls).toBe(1)
+      yield* TestClock.adjust("1 second")
+      yield* client.serviceRequests.get(srUuid)
+      expect(flaky.store.calls).toBe(2)
+      expect(warnings(flakyLogs.logs)).toHaveLength(1)
+
+      flaky.store.mode = "up"
+      yield* TestClock.adjust("1 second")
+      yield* client.serviceRequests.get(srUuid)
+      yield* client.serviceRequests.get(srUuid)
+      // Back: every permit from the store again.
+      expect(flaky.store.calls).toBe(4)
+      expect(recoveries(flakyLogs.logs)).toHaveLength(1)
+
+      // Another outage, another warning.
+      flaky.store.mode = "down"
+      yield* client.serviceRequests.get(srUuid)
+      expect(warnings(flakyLogs.logs)).toHaveLength(2)
+      expect(yield* MockHttp.requests).toHaveLength(8)
+    }).pipe(
+      capture(flakyLogs),
+      Effect.provide(clientLayer(server, RateLimiter.layerStore().pipe(Layer.provide(flaky.layer))))
+    ))
 })
