@@ -5,11 +5,12 @@
  * go on, counted in memory, nothing is written to stderr, and the shared budget resumes in Redis.
  */
 import { Simulator } from "@effect-legitmark/simulator"
+import { freePort, redisServerOn } from "@effect-legitmark/testing"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import { connect, createServer } from "node:net"
+import { type ChildProcess, spawn } from "node:child_process"
+import { connect } from "node:net"
 import { fileURLToPath } from "node:url"
 
 const apiKey = "leo_rate_limit_e2e_0123456789"
@@ -18,56 +19,11 @@ const windowMs = 1_000
 const callsPerProcess = 300
 const testDir = fileURLToPath(new URL(".", import.meta.url))
 
-const freePort = Effect.async<number, Error>((resume) => {
-  const server = createServer()
-  server.once("error", (error) => resume(Effect.fail(error)))
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
-
 const exited = (child: ChildProcess) =>
   Effect.async<void>((resume) => {
     if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
     child.once("exit", () => resume(Effect.void))
   })
-
-/**
- * A throwaway `redis-server` on 127.0.0.1:`port`, ready for commands; killed with the scope if it still
- * runs. Fails, never skips, without one.
- */
-const redisServer = (port: number) =>
-  Effect.gen(function*() {
-    const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" })
-    if (probe.error !== undefined || probe.status !== 0) {
-      return yield* Effect.die(
-        new Error("redis-server is not installed: install it (apt-get install -y redis-server; .ci/run does)")
-      )
-    }
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-          stdio: ["ignore", "pipe", "pipe"]
-        })
-      ),
-      (child) => Effect.zipRight(Effect.sync(() => child.kill("SIGKILL")), exited(child))
-    )
-    yield* Effect.async<void, Error>((resume) => {
-      let output = ""
-      child.stdout.on("data", (chunk: Buffer) => {
-        output += chunk.toString()
-        if (output.includes("Ready to accept connections")) resume(Effect.void)
-      })
-      child.once("exit", (code) => resume(Effect.fail(new Error(`redis-server exited (${code}): ${output}`))))
-    }).pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("redis-server did not start") }))
-    return child
-  })
-
-/** Kills the process by its PID, as an operator or the OOM killer would, and waits for it to be gone. */
-const killByPid = (child: ChildProcess) =>
-  Effect.zipRight(Effect.sync(() => process.kill(child.pid!, "SIGKILL")), exited(child))
 
 /** The rate limiter's keys in Redis (`KEYS`, in the Redis protocol over a socket). */
 const limiterKeys = (port: number) =>
@@ -183,7 +139,7 @@ describe("RateLimiter.layerRedis", () => {
     () =>
       Effect.gen(function*() {
         const port = yield* freePort
-        yield* redisServer(port)
+        yield* redisServerOn(port)
         const simulator = yield* Simulator.start({ apiKeys: [apiKey], rateLimit: { limit, windowMs } })
         const env = workerEnv(simulator.baseUrl, `redis://127.0.0.1:${port}`, {
           CALLS: String(callsPerProcess),
@@ -215,13 +171,13 @@ describe("RateLimiter.layerRedis", () => {
     () =>
       Effect.gen(function*() {
         const port = yield* freePort
-        const redis = yield* redisServer(port)
+        const redis = yield* redisServerOn(port)
         const simulator = yield* Simulator.start({ apiKeys: [apiKey], rateLimit: { limit, windowMs } })
         const w = yield* runningWorker(workerEnv(simulator.baseUrl, `redis://127.0.0.1:${port}`))
         yield* w.until("20 calls on Redis", () => w.doneSince(0) >= 20)
         yield* keysInRedis(port)
 
-        yield* killByPid(redis)
+        yield* redis.kill()
         // The calls in flight when Redis died end, and 40 calls more start and end, while it is down.
         const inFlight = [...w.seen.started].filter((n) => !w.seen.done.has(n))
         const afterKill = w.nextCall()
@@ -231,7 +187,7 @@ describe("RateLimiter.layerRedis", () => {
         expect(count(w.seen.stdout, storeBack)).toBe(0)
 
         // Restarted on the same port, Redis is empty: the limiter's keys there are new.
-        yield* redisServer(port)
+        yield* redis.restart
         yield* keysInRedis(port)
         const afterRestart = w.nextCall()
         yield* w.until("20 calls once Redis is back", () => w.doneSince(afterRestart) >= 20)
@@ -258,7 +214,7 @@ describe("RateLimiter.layerRedis", () => {
         yield* w.until("60 calls without Redis", () => w.doneSince(0) >= 60)
         expect(count(w.seen.stdout, storeFailed)).toBe(1)
 
-        yield* redisServer(port)
+        yield* redisServerOn(port)
         yield* keysInRedis(port)
         const afterStart = w.nextCall()
         yield* w.until("20 calls on Redis", () => w.doneSince(afterStart) >= 20)

@@ -142,19 +142,25 @@ export interface RedisServer extends Service {
   readonly url: string
 }
 
-/** Starts a `redis-server` on a free loopback port; it is stopped with the scope. */
-export const redisServer: Effect.Effect<RedisServer, ServiceError, Scope.Scope> = Effect.gen(function*() {
-  const binary = yield* findBinary("redis-server")
-  const port = yield* freePort
-  const start = Effect.suspend(() => {
-    const child = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-      stdio: ["ignore", "pipe", "pipe"]
+/** Starts a `redis-server` on 127.0.0.1:`port` (a test that starts it late picks the port first). */
+export const redisServerOn = (port: number): Effect.Effect<RedisServer, ServiceError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const binary = yield* findBinary("redis-server")
+    const start = Effect.suspend(() => {
+      const child = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      return Effect.as(awaitOutput(child, /Ready to accept connections/, "redis-server"), child)
     })
-    return Effect.as(awaitOutput(child, /Ready to accept connections/, "redis-server"), child)
+    const service = yield* managed(start)
+    return { ...service, port, url: `redis://127.0.0.1:${port}` }
   })
-  const service = yield* managed(start)
-  return { ...service, port, url: `redis://127.0.0.1:${port}` }
-})
+
+/** Starts a `redis-server` on a free loopback port; it is stopped with the scope. */
+export const redisServer: Effect.Effect<RedisServer, ServiceError, Scope.Scope> = Effect.flatMap(
+  freePort,
+  redisServerOn
+)
 
 /** A throwaway PostgreSQL cluster on 127.0.0.1 (trust authentication, user `postgres`). */
 export interface PostgresServer extends Service {
