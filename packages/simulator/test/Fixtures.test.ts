@@ -17,9 +17,9 @@ interface Fixture {
   readonly body: unknown
 }
 
-// shared/ sits beside the repository (locally and in CI).
+// The repository's own copy of the published examples (shared/fixtures/payloads.json).
 const fixtures: ReadonlyArray<Fixture> = JSON.parse(
-  readFileSync(fileURLToPath(new URL("../../../../shared/fixtures/payloads.json", import.meta.url)), "utf8")
+  readFileSync(fileURLToPath(new URL("../../../test/fixtures/payloads.json", import.meta.url)), "utf8")
 )
 
 const jsonType = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v)
