@@ -3,7 +3,8 @@
  *
  * Everything time-dependent in the simulator (SR transitions, presigned URL expiry, rate-limit windows,
  * webhook retries) reads this clock, so a test can step through a whole SR lifecycle deterministically
- * (`manual`) while a demo can watch it unfold at a chosen speed (`real`).
+ * (`manual`), a unit test can move it with its `TestClock` (`clock`), and a demo can watch it unfold at a
+ * chosen speed (`real`).
  *
  * @since 0.1.0
  */
@@ -19,12 +20,14 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 
 /**
- * `real`: simulated time runs with wall-clock time multiplied by `speed`.
+ * `real`: simulated time runs with wall-clock time multiplied by `speed`, and timers fire on their own.
  * `manual`: simulated time only moves through `advance` / `step`.
+ * `clock`: simulated time is the Effect `Clock` of the fiber that built it (a `TestClock` under
+ * `it.effect`); timers that fell due run when the next request arrives (`runDue`).
  *
  * @since 0.1.0
  */
-export type Mode = "real" | "manual"
+export type Mode = "real" | "manual" | "clock"
 
 /**
  * @since 0.1.0
@@ -58,6 +61,8 @@ export interface SimClockService {
   readonly advance: (ms: number) => Effect.Effect<number>
   /** Jumps to the next `n` timers and runs them; answers how many ran. */
   readonly step: (n: number) => Effect.Effect<number>
+  /** Runs every timer that fell due by now (and those they schedule for now); answers how many ran. */
+  readonly runDue: Effect.Effect<number>
   /** Number of timers waiting. */
   readonly pending: Effect.Effect<number>
   /** Drops every waiting timer (used by reset). */
@@ -81,12 +86,15 @@ export class SimClock extends Context.Tag("@effect-legitmark/simulator/SimClock"
 export const make = (options: Options = {}) =>
   Effect.gen(function*() {
     const mode = options.mode ?? "real"
-    const speed = mode === "manual" ? 0 : Math.max(0, options.speed ?? 1)
-    const realStart = Date.now()
-    const start = options.start ?? realStart
+    // The time that flows: the wall clock, or the Effect Clock in `clock` mode (a TestClock in tests).
+    const source = mode === "clock" ? yield* Effect.clock : undefined
+    const sourceNow = source === undefined ? Date.now : () => source.unsafeCurrentTimeMillis()
+    const speed = mode === "manual" ? 0 : mode === "clock" ? 1 : Math.max(0, options.speed ?? 1)
+    const sourceStart = sourceNow()
+    const start = options.start ?? sourceStart
     // A synchronous cell: Effect's `Clock` interface needs `unsafeCurrentTimeMillis`.
     const offset = MutableRef.make(0)
-    const unsafeNow = () => Math.floor(start + MutableRef.get(offset) + (Date.now() - realStart) * speed)
+    const unsafeNow = () => Math.floor(start + MutableRef.get(offset) + (sourceNow() - sourceStart) * speed)
     const now = Effect.sync(unsafeNow)
 
     const timers = yield* Ref.make<ReadonlyArray<Timer>>([])
@@ -142,6 +150,8 @@ export const make = (options: Options = {}) =>
 
     const step = (n: number) => lock.withPermits(1)(runUntil(Number.POSITIVE_INFINITY, Math.max(0, n)))
 
+    const runDue = lock.withPermits(1)(Effect.suspend(() => runUntil(unsafeNow(), Number.POSITIVE_INFINITY)))
+
     const sleep = (ms: number): Effect.Effect<void> =>
       Effect.flatMap(Deferred.make<void>(), (wake) =>
         Effect.zipRight(schedule(ms, Deferred.succeed(wake, undefined).pipe(Effect.asVoid)), Deferred.await(wake)))
@@ -160,7 +170,7 @@ export const make = (options: Options = {}) =>
 
     if (mode === "real") {
       // Fire due timers every few real milliseconds; the driver itself sleeps on the real clock.
-      yield* lock.withPermits(1)(Effect.suspend(() => runUntil(unsafeNow(), Number.POSITIVE_INFINITY))).pipe(
+      yield* runDue.pipe(
         Effect.repeat(Schedule.spaced("10 millis")),
         Effect.forkScoped
       )
@@ -174,6 +184,7 @@ export const make = (options: Options = {}) =>
       schedule,
       advance,
       step,
+      runDue,
       pending: Effect.map(Ref.get(timers), (ts) => ts.length),
       clearTimers: Ref.set(timers, []),
       clock
