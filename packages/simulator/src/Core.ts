@@ -10,6 +10,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -86,6 +87,16 @@ export interface StatsSnapshot extends Stats.Counters {
 }
 
 /**
+ * One photo version the storage holds.
+ *
+ * @since 0.2.0
+ */
+export interface Upload extends Store.Media {
+  readonly sr: string
+  readonly side: string
+}
+
+/**
  * The controls of a simulator, whichever face it has.
  *
  * @since 0.2.0
@@ -103,6 +114,8 @@ export interface Controls {
   readonly stats: Effect.Effect<StatsSnapshot>
   /** Every SR the simulator holds, oldest first, with its state and every uploaded photo version. */
   readonly serviceRequests: Effect.Effect<ReadonlyArray<Store.ServiceRequest>>
+  /** Every photo stored (rejected ones too), oldest first; those of one instant by SR, side and version. */
+  readonly uploads: Effect.Effect<ReadonlyArray<Upload>>
   /** The last requests handled, oldest first (see `Stats.journalSize`). */
   readonly exchanges: Effect.Effect<ReadonlyArray<Stats.Exchange>>
   /** Takes an SR's next scripted step now (a DRAFT is submitted without its photos being checked). */
@@ -185,6 +198,7 @@ export const make = (options: Options): Effect.Effect<Service, never, Scope.Scop
     const lifecycle = Context.get(context, Lifecycle.Lifecycle)
     const stats = Context.get(context, Stats.Stats)
     const webhooks = Context.get(context, Webhooks.Webhooks)
+    const store = Context.get(context, Store.Store)
     // Reads show the present: timers that fell due (on a TestClock moved meanwhile) run first.
     const current = <A>(read: Effect.Effect<A>) => Effect.zipRight(clock.runDue, read)
     return Core.of({
@@ -192,13 +206,24 @@ export const make = (options: Options): Effect.Effect<Service, never, Scope.Scop
       baseUrl: options.baseUrl,
       assetUrl,
       render: (sr) => Render.fetched(sr, Render.everything, "en", assetUrl),
-      now: clock.now,
+      now: current(clock.now),
       pendingTimers: clock.pending,
       advance: (by) => ("ms" in by ? clock.advance(by.ms) : clock.step(by.steps)),
       injectFault: faults.add,
       clearFaults: faults.clear,
       stats: current(Effect.provide(Control.snapshot, context)),
-      serviceRequests: current(Context.get(context, Store.Store).list),
+      serviceRequests: current(store.list),
+      uploads: Effect.map(store.list, (srs) =>
+        srs.flatMap((sr, order) =>
+          HashMap.toEntries(sr.media).flatMap(([side, versions]) =>
+            versions.map((media) => ({ upload: { ...media, sr: sr.uuid, side }, order }))
+          )
+        ).sort((a, b) =>
+          a.upload.uploadedAt - b.upload.uploadedAt || a.order - b.order ||
+          a.upload.side.localeCompare(b.upload.side) || a.upload.id - b.upload.id
+        ).map(({ upload }): Upload =>
+          upload
+        )),
       exchanges: current(stats.exchanges),
       step: (sr) => Effect.zipRight(clock.runDue, lifecycle.step(sr)),
       transition: (sr, transition) => Effect.zipRight(clock.runDue, lifecycle.transition(sr, transition)),

@@ -19,8 +19,8 @@ import * as Schema from "effect/Schema"
  * - `drop-after`: the route runs (an SR is created, …), then the connection is destroyed unanswered;
  * - `delay`: waits `ms` real milliseconds, then answers normally;
  * - `malformed-json`, `truncated-json`: the route runs, then the 200 body is broken JSON;
- * - `answer`: answers `status` with `headers` and `body` (JSON, or a string sent as is) before the route
- *   runs: any error the API could give, written out.
+ * - `answer`: answers `status` with `headers`, and `body` (JSON, or a string sent as is) or `error` (in
+ *   the documented error envelope), before the route runs: any error the API could give, written out.
  *
  * @since 0.1.0
  */
@@ -60,7 +60,17 @@ export const Spec = Schema.Struct({
   retryAfter: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
   status: Schema.optional(Schema.Int.pipe(Schema.between(100, 599))),
   headers: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
-  body: Schema.optional(Schema.Unknown)
+  body: Schema.optional(Schema.Unknown),
+  error: Schema.optional(Schema.Struct({
+    message: Schema.String,
+    details: Schema.optionalWith(
+      Schema.Union(Schema.String, Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+      { exact: true }
+    ),
+    errors: Schema.optionalWith(Schema.Array(Schema.Struct({ code: Schema.String, message: Schema.String })), {
+      exact: true
+    })
+  }))
 })
 
 /**

@@ -22,8 +22,8 @@ import * as Schedule from "effect/Schedule"
 /**
  * `real`: simulated time runs with wall-clock time multiplied by `speed`, and timers fire on their own.
  * `manual`: simulated time only moves through `advance` / `step`.
- * `clock`: simulated time is the Effect `Clock` of the fiber that built it (a `TestClock` under
- * `it.effect`); timers that fell due run when the next request arrives (`runDue`).
+ * `clock`: simulated time follows the Effect `Clock` of the fiber that built it (a `TestClock` under
+ * `it.effect`): `runDue`, run before each request, moves it there, each timer on the way at its own time.
  *
  * @since 0.1.0
  */
@@ -61,7 +61,10 @@ export interface SimClockService {
   readonly advance: (ms: number) => Effect.Effect<number>
   /** Jumps to the next `n` timers and runs them; answers how many ran. */
   readonly step: (n: number) => Effect.Effect<number>
-  /** Runs every timer that fell due by now (and those they schedule for now); answers how many ran. */
+  /**
+   * Brings time to the present (the Effect Clock's, in `clock` mode), running every timer that falls due
+   * on the way, and those they schedule; answers how many ran.
+   */
   readonly runDue: Effect.Effect<number>
   /** Number of timers waiting. */
   readonly pending: Effect.Effect<number>
@@ -86,15 +89,15 @@ export class SimClock extends Context.Tag("@effect-legitmark/simulator/SimClock"
 export const make = (options: Options = {}) =>
   Effect.gen(function*() {
     const mode = options.mode ?? "real"
-    // The time that flows: the wall clock, or the Effect Clock in `clock` mode (a TestClock in tests).
+    const speed = mode === "real" ? Math.max(0, options.speed ?? 1) : 0
+    // In `clock` mode the Effect Clock says where time should be, and `runDue` moves there.
     const source = mode === "clock" ? yield* Effect.clock : undefined
-    const sourceNow = source === undefined ? Date.now : () => source.unsafeCurrentTimeMillis()
-    const speed = mode === "manual" ? 0 : mode === "clock" ? 1 : Math.max(0, options.speed ?? 1)
-    const sourceStart = sourceNow()
+    const realStart = Date.now()
+    const sourceStart = source === undefined ? realStart : source.unsafeCurrentTimeMillis()
     const start = options.start ?? sourceStart
     // A synchronous cell: Effect's `Clock` interface needs `unsafeCurrentTimeMillis`.
     const offset = MutableRef.make(0)
-    const unsafeNow = () => Math.floor(start + MutableRef.get(offset) + (sourceNow() - sourceStart) * speed)
+    const unsafeNow = () => Math.floor(start + MutableRef.get(offset) + (Date.now() - realStart) * speed)
     const now = Effect.sync(unsafeNow)
 
     const timers = yield* Ref.make<ReadonlyArray<Timer>>([])
@@ -139,18 +142,26 @@ export const make = (options: Options = {}) =>
         return ran
       })
 
-    const advance = (ms: number) =>
+    // Moves time to `target`, each timer on the way running at its own time (and scheduling from it).
+    const advanceTo = (target: () => number) =>
       lock.withPermits(1)(Effect.gen(function*() {
-        const target = unsafeNow() + Math.max(0, ms)
-        const ran = yield* runUntil(target, Number.POSITIVE_INFINITY)
-        const lag = target - unsafeNow()
+        const to = target()
+        const ran = yield* runUntil(to, Number.POSITIVE_INFINITY)
+        const lag = to - unsafeNow()
         if (lag > 0) MutableRef.update(offset, (o) => o + lag)
         return ran
       }))
 
+    const advance = (ms: number) => advanceTo(() => unsafeNow() + Math.max(0, ms))
+
     const step = (n: number) => lock.withPermits(1)(runUntil(Number.POSITIVE_INFINITY, Math.max(0, n)))
 
-    const runDue = lock.withPermits(1)(Effect.suspend(() => runUntil(unsafeNow(), Number.POSITIVE_INFINITY)))
+    const present = source === undefined ? unsafeNow : () => start + source.unsafeCurrentTimeMillis() - sourceStart
+    // Run before every request: the semaphore only when there is something to do.
+    const runDue = Effect.flatMap(Ref.get(timers), (ts) => {
+      const to = present()
+      return to > unsafeNow() || ts.some((t) => t.at <= to) ? advanceTo(present) : Effect.succeed(0)
+    })
 
     const sleep = (ms: number): Effect.Effect<void> =>
       Effect.flatMap(Deferred.make<void>(), (wake) =>

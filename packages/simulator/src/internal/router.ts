@@ -205,20 +205,26 @@ const faultBefore = (spec: Faults.Spec) =>
         yield* Effect.sleep(spec.ms ?? 1000)
         return Option.none()
       case "answer":
-        return Option.some(answer(spec))
+        return Option.some(yield* answer(spec))
       default:
         return Option.none()
     }
   })
 
-/** A written-out answer: a JSON body unless the body is a string. */
+/** A written-out answer: an error in the documented envelope, JSON, or a string sent as is. */
 const answer = (spec: Faults.Spec) => {
-  const options = { status: spec.status ?? 500, headers: spec.headers ?? {} }
-  return typeof spec.body === "string"
-    ? HttpServerResponse.text(spec.body, options)
-    : spec.body === undefined
-    ? HttpServerResponse.empty(options)
-    : HttpServerResponse.unsafeJson(spec.body, options)
+  const status = spec.status ?? 500
+  const headers = spec.headers ?? {}
+  if (spec.error !== undefined) {
+    return errorResponse(new Errors.ApiError({ ...spec.error, status, headers }))
+  }
+  return Effect.succeed(
+    typeof spec.body === "string"
+      ? HttpServerResponse.text(spec.body, { status, headers })
+      : spec.body === undefined
+      ? HttpServerResponse.empty({ status, headers })
+      : HttpServerResponse.unsafeJson(spec.body, { status, headers })
+  )
 }
 
 const corrupt = (response: HttpServerResponse.HttpServerResponse, mangle: (text: string) => string) => {
