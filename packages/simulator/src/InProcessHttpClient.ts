@@ -65,10 +65,15 @@ export const make = <E>(app: HttpApp.Default<E>, options: Options = {}): HttpCli
   HttpClient.make((request, url) =>
     Effect.gen(function*() {
       const body = yield* bodyOf(request)
-      const web = new Request(url, {
-        method: request.method,
-        headers: request.headers,
-        ...(body === undefined ? {} : { body, duplex: "half" })
+      // The Fetch rules apply: e.g. a GET with a body is refused, as `fetch` would refuse it.
+      const web = yield* Effect.try({
+        try: () =>
+          new Request(url, {
+            method: request.method,
+            headers: request.headers,
+            ...(body === undefined ? {} : { body, duplex: "half" })
+          }),
+        catch: (cause) => new HttpClientError.RequestError({ request, reason: "Encode", cause })
       })
       const serverRequest = HttpServerRequest.fromWeb(web).modify({
         remoteAddress: options.remoteAddress ?? "127.0.0.1"
@@ -78,10 +83,12 @@ export const make = <E>(app: HttpApp.Default<E>, options: Options = {}): HttpCli
         Effect.mapError((cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause }))
       )
       const runtime = yield* Effect.runtime<never>()
-      return HttpClientResponse.fromWeb(
-        request,
-        HttpServerResponse.toWeb(response, { withoutBody: request.method === "HEAD", runtime })
-      )
+      // An answer HTTP cannot carry (a body on a 204) is no answer at all.
+      const answer = yield* Effect.try({
+        try: () => HttpServerResponse.toWeb(response, { withoutBody: request.method === "HEAD", runtime }),
+        catch: (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
+      })
+      return HttpClientResponse.fromWeb(request, answer)
     })
   )
 

@@ -40,6 +40,7 @@ const app = (started: Deferred.Deferred<void>, interrupted: Ref.Ref<boolean>) =>
     // Answers a 100-chunk stream.
     HttpRouter.get("/stream", Effect.succeed(HttpServerResponse.stream(Stream.range(1, 100).pipe(Stream.as(chunk))))),
     HttpRouter.get("/gone", Effect.fail(new Gone())),
+    HttpRouter.get("/no-content", Effect.succeed(HttpServerResponse.text("body", { status: 204 }))),
     HttpRouter.get(
       "/hang",
       Effect.zipRight(
@@ -96,6 +97,17 @@ describe("InProcessHttpClient", () => {
       assert.strictEqual(error._tag, "RequestError")
       assert.isTrue(error._tag === "RequestError" && error.reason === "Transport" && error.cause instanceof Gone)
       assert.strictEqual((yield* client.get("http://in.process/elsewhere")).status, 404)
+    }))
+
+  it.effect("what fetch refuses is refused as it would be: a GET with a body, a 204 with one", () =>
+    Effect.gen(function*() {
+      const { client } = yield* setup
+      const get = yield* Effect.flip(client.execute(
+        HttpClientRequest.get("http://in.process/stream").pipe(HttpClientRequest.bodyText("x"))
+      ))
+      assert.isTrue(get._tag === "RequestError" && get.reason === "Encode")
+      const noContent = yield* Effect.flip(client.get("http://in.process/no-content"))
+      assert.isTrue(noContent._tag === "RequestError" && noContent.reason === "Transport")
     }))
 
   it.effect("interrupting the caller interrupts the app, as a closed connection does", () =>
