@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { execFile } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -61,4 +62,14 @@ describe("examples", () => {
       expect(code, output).toBe(0)
       for (const line of expected) expect(output).toMatch(line)
     }), { timeout: 120_000 })
+})
+
+describe("documented examples", () => {
+  it("the test-Layer example in packages/legitmark/README.md is examples/testing.test.ts, which CI runs", () => {
+    const readme = readFileSync(`${root}packages/legitmark/README.md`, "utf8")
+    const section = readme.slice(readme.indexOf("## Testing with `LegitmarkTest`"))
+    const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1]
+    const file = readFileSync(`${root}examples/testing.test.ts`, "utf8")
+    expect(block).toBe(file.slice(file.indexOf("import {")))
+  })
 })

@@ -195,8 +195,11 @@ interface Expected {
   readonly submits: number
 }
 
-/** The server answered that it failed, without saying it did not act (unlike a 429): the call reconciles. */
-const unproven = new Set<Fault>(["500", "502", "503"])
+/**
+ * The server answered that it failed, without saying it did not act (unlike a 429): the call reconciles.
+ * An `answer` fault without a status is a bare 500.
+ */
+const unproven = new Set<Fault>(["500", "502", "503", "answer"])
 /** No answer: the request may still be on its way through the server, so finding nothing proves nothing. */
 const inDoubt = new Map<Fault, "TransportError" | "TimeoutError">([["drop-before", "TransportError"], [
   "delay",

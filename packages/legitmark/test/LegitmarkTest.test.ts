@@ -1,190 +1,220 @@
 /**
- * The in-memory test Layers: the real `Legitmark` workflows on the in-memory client, driven through the
- * control service (the same scenarios as test/legitmark.e2e.test.ts runs against the simulator).
+ * The test Layer's own behaviour: the real client over the simulator's core in process, its controls,
+ * failures injected at the wire, and what it reads back. The API's behaviour itself (state machine,
+ * markers, uploads, taxonomy) is tested once, in packages/simulator; the workflows in Legitmark.test.ts.
  */
 import { LegitmarkClient } from "@effect-legitmark/client"
-import { AuthenticationError, type NotFoundError, RateLimitError } from "@effect-legitmark/client/LegitmarkError"
-import * as Photo from "@effect-legitmark/client/Photo"
-import { describe, expect, expectTypeOf, it, layer } from "@effect/vitest"
+import {
+  ConflictError,
+  type NotFoundError,
+  RateLimitError,
+  TransportError,
+  ValidationError
+} from "@effect-legitmark/client/LegitmarkError"
+import type * as Photo from "@effect-legitmark/client/Photo"
+import * as RateLimiter from "@effect-legitmark/client/RateLimiter"
+import * as RetryPolicy from "@effect-legitmark/client/RetryPolicy"
+import { describe, expect, expectTypeOf, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
-import * as Deferred from "effect/Deferred"
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { crc32, inflateSync } from "node:zlib"
 import { Legitmark } from "../src/Legitmark.js"
 import { LegitmarkTest } from "../src/LegitmarkTest.js"
-import { png } from "./support/images.js"
 
 const { footwear, sneakers } = LegitmarkTest.ids
+const item = { category: footwear, type: sneakers }
 const sizeTag = "Interior Size Tag or Stamp"
 const outerSides = "Outer Sides"
-const images = [png(600, 600, 0), png(640, 600, 1), png(600, 640, 2)]
-const photo = (i: number) => Photo.fromBytes(images[i % images.length]!, "png")
+const input = (referenceId: string) =>
+  Effect.map(
+    Effect.all({ [sizeTag]: LegitmarkTest.photo(1), [outerSides]: LegitmarkTest.photo(2) }),
+    (photos) => ({ referenceId, item, photos })
+  )
 
-// A photo for each required side of a Footwear → Sneakers SR, keyed by side name.
-const requiredPhotos = Effect.gen(function*() {
-  return { [sizeTag]: yield* photo(0), [outerSides]: yield* photo(1) }
-})
+const once = { schedule: Schedule.recurs(0) }
+const statuses = (calls: ReadonlyArray<LegitmarkTest.Call>, method: LegitmarkTest.Method) =>
+  calls.filter((call) => call.method === method).map((call) => call.status)
 
-const input = (referenceId: string, photos: Readonly<Record<string, Photo.Photo>>) => ({
-  referenceId,
-  item: { category: footwear, type: sneakers },
-  photos
-})
+const bytesOf = (photo: Photo.Photo) =>
+  Effect.map(Stream.runCollect(photo.stream), (chunks) => Buffer.concat(Chunk.toReadonlyArray(chunks)))
 
-// A fresh store per test.
-const withTest =
-  (options: LegitmarkTest.Options = {}) =>
-  <A, E>(effect: Effect.Effect<A, E, Legitmark | LegitmarkTest | LegitmarkClient>) =>
-    Effect.provide(effect, LegitmarkTest.layer(options))
+// The chunks of a PNG, each checked against its CRC.
+const pngChunks = (bytes: Buffer) => {
+  expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+  const chunks: Array<{ readonly type: string; readonly data: Buffer }> = []
+  for (let at = 8; at < bytes.length;) {
+    const length = bytes.readUInt32BE(at)
+    const body = bytes.subarray(at + 4, at + 8 + length)
+    expect(bytes.readUInt32BE(at + 8 + length)).toBe(crc32(body))
+    chunks.push({ type: body.subarray(0, 4).toString("ascii"), data: body.subarray(4) })
+    at += 12 + length
+  }
+  return chunks
+}
 
-const methods = (calls: ReadonlyArray<LegitmarkTest.Call>) => calls.map((c) => c.method)
-const count = (calls: ReadonlyArray<LegitmarkTest.Call>, method: LegitmarkTest.Method) =>
-  calls.filter((c) => c.method === method).length
-
-// Polls on the default schedule while the TestClock moves on.
-const awaitWithClock = (legitmark: Legitmark["Type"], sr: string) =>
-  Effect.gen(function*() {
-    const fiber = yield* Effect.fork(legitmark.awaitVerdict(sr))
-    yield* TestClock.adjust("10 minutes")
-    return yield* Fiber.join(fiber)
-  })
-
-describe("Legitmark.authenticate on LegitmarkTest", () => {
-  it.effect("creates, uploads every required side once, confirms progress and submits", () =>
+describe("the common path", () => {
+  it.effect("authenticate, then awaitVerdict on its default schedule: the verdict, with no clock to move", () =>
     Effect.gen(function*() {
       const legitmark = yield* Legitmark
-      const test = yield* LegitmarkTest
-      const progress: Array<string> = []
-      const result = yield* legitmark.authenticate({
-        ...input("AUTH-1", yield* requiredPhotos),
-        onProgress: (p) => Effect.sync(() => progress.push(`${p._tag} ${p.side.name} ${p.done}/${p.total}`))
+      const { sr } = yield* legitmark.authenticate(yield* input("PLAIN"))
+      const outcome = yield* legitmark.awaitVerdict(sr.uuid)
+      expect(outcome._tag).toBe("Authentic")
+      expect(outcome.sr.certificate_url).toMatch(/\.pdf$/)
+      // No time passed: the first poll found the verdict.
+      expect(yield* Clock.currentTimeMillis).toBe(0)
+    }).pipe(Effect.provide(LegitmarkTest.layer())))
+
+  it.effect("LegitmarkTest.photo is a real 600×600 PNG of a few KB, in one colour per seed", () =>
+    Effect.gen(function*() {
+      const photo = yield* LegitmarkTest.photo()
+      expect(photo).toMatchObject({
+        extension: "png",
+        contentType: "image/png",
+        dimensions: { width: 600, height: 600 }
       })
-      expect(result.submitted).toBe(true)
-      expect(result.uploaded).toEqual([LegitmarkTest.ids.sides.interiorSizeTag, LegitmarkTest.ids.sides.outerSides])
-      expect(result.sr.state.primary).toBe("QC")
-      expect(result.sr.state.supplement).toBe("PENDING")
-      expect(result.sr.external_id).toBe("AUTH-1")
-      expect(progress.filter((p) => p.startsWith("Uploaded"))).toHaveLength(2)
-      expect(progress.at(-1)).toMatch(/^Uploaded .* 2\/2$/)
+      expect(photo.size).toBeLessThan(4096)
+      const chunks = pngChunks(yield* bytesOf(photo))
+      expect(chunks.map((c) => c.type)).toEqual(["IHDR", "IDAT", "IEND"])
+      const header = chunks[0]!.data
+      expect([header.readUInt32BE(0), header.readUInt32BE(4), header[8], header[9]]).toEqual([600, 600, 8, 2])
+      // 600 rows of a filter byte and 600 RGB pixels.
+      const rows = inflateSync(chunks[1]!.data)
+      expect(rows.length).toBe(600 * (1 + 600 * 3))
+      expect(yield* bytesOf(yield* LegitmarkTest.photo(1))).not.toEqual(yield* bytesOf(photo))
+    }))
+})
 
-      const uploads = yield* test.uploads
-      expect(uploads.map((u) => u.side).sort()).toEqual(
-        [LegitmarkTest.ids.sides.interiorSizeTag, LegitmarkTest.ids.sides.outerSides].sort()
-      )
-      for (const upload of uploads) {
-        expect(upload.contentType).toBe("image/png")
-        expect(upload.bytes).toBe(upload.size)
-        expect(upload.url).toMatch(/^https:\/\/uploads\.legitmark\.test\//)
-      }
-      const calls = yield* test.calls
-      expect(methods(calls).slice(0, 3)).toEqual([
-        "serviceRequests.find",
-        "serviceRequests.create",
-        "serviceRequests.get"
-      ])
-      expect(count(calls, "media.upload")).toBe(2)
-      expect(count(calls, "serviceRequests.progress")).toBe(1)
-      expect(count(calls, "serviceRequests.submit")).toBe(1)
-      const [sr] = yield* test.serviceRequests
-      expect(sr?.sides?.required.every((side) => side.hasMedia)).toBe(true)
-    }).pipe(withTest()))
-
-  it.effect("fails early, uploading nothing, when a required side has no photo", () =>
-    Effect.gen(function*() {
-      const legitmark = yield* Legitmark
-      const test = yield* LegitmarkTest
-      const error = yield* Effect.flip(
-        legitmark.authenticate(input("AUTH-2", { [outerSides]: yield* photo(1), Sidewalk: yield* photo(0) }))
-      )
-      expect(error._tag).toBe("MissingPhotosError")
-      if (error._tag !== "MissingPhotosError") return
-      expect(error.missing.map((s) => s.name)).toEqual([sizeTag])
-      expect(error.unknown).toEqual(["Sidewalk"])
-      expect(yield* test.uploads).toEqual([])
-      expect(count(yield* test.calls, "media.upload")).toBe(0)
-    }).pipe(withTest()))
-
-  it.effect("interrupted after one upload, a second call resumes the same SR without re-sending", () =>
-    Effect.gen(function*() {
-      const legitmark = yield* Legitmark
-      const test = yield* LegitmarkTest
-      const photos = yield* requiredPhotos
-      const firstUpload = yield* Deferred.make<void>()
-      const fiber = yield* Effect.fork(legitmark.authenticate({
-        ...input("AUTH-3", photos),
-        concurrency: 1,
-        onProgress: (p) =>
-          p._tag === "Uploaded" ? Effect.zipRight(Deferred.succeed(firstUpload, void 0), Effect.never) : Effect.void
-      }))
-      yield* Deferred.await(firstUpload)
-      yield* Fiber.interrupt(fiber)
-      expect(yield* test.uploads).toHaveLength(1)
-
-      const result = yield* legitmark.authenticate(input("AUTH-3", photos))
-      expect(result.skipped).toHaveLength(1)
-      expect(result.uploaded).toHaveLength(1)
-      expect(result.submitted).toBe(true)
-      const uploads = yield* test.uploads
-      expect(uploads).toHaveLength(2)
-      expect(new Set(uploads.map((u) => u.side)).size).toBe(2)
-      expect(yield* test.serviceRequests).toHaveLength(1)
-
-      const again = yield* legitmark.authenticate(input("AUTH-3", photos))
-      expect(again.submitted).toBe(false)
-      expect(yield* test.serviceRequests).toHaveLength(1)
-      const calls = yield* test.calls
-      expect(count(calls, "serviceRequests.create")).toBe(1)
-      expect(count(calls, "media.upload")).toBe(2)
-      expect(count(calls, "serviceRequests.submit")).toBe(1)
-    }).pipe(withTest()))
-
-  it.effect("failNext makes create fail once with a RateLimitError; the next call goes through", () =>
+describe("failNext injects at the wire, and the client's pipeline maps it", () => {
+  it.effect("a RateLimitError with retryAfter is retried after it under the provided RetryPolicy", () =>
     Effect.gen(function*() {
       const legitmark = yield* Legitmark
       const test = yield* LegitmarkTest
       yield* test.failNext(
         "serviceRequests.create",
-        new RateLimitError({ message: "Too many requests", status: 429, limitType: "partner_level" })
+        new RateLimitError({ message: "Too many requests", status: 429, retryAfter: Duration.seconds(2) })
       )
-      const photos = yield* requiredPhotos
-      const error = yield* Effect.flip(legitmark.authenticate(input("LIMITED", photos)))
-      expect(error._tag).toBe("RateLimitError")
-      expect(yield* test.serviceRequests).toHaveLength(0)
-
-      const result = yield* legitmark.authenticate(input("LIMITED", photos))
+      const fiber = yield* Effect.fork(legitmark.authenticate(yield* input("LIMITED")))
+      yield* TestClock.adjust("1999 millis")
+      // The policy's first delay (100 ms) is raised to the server's Retry-After.
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      expect(statuses(yield* test.calls, "serviceRequests.create")).toEqual([429])
+      yield* TestClock.adjust("1 millis")
+      const result = yield* Fiber.join(fiber)
       expect(result.submitted).toBe(true)
-      expect(count(yield* test.calls, "serviceRequests.create")).toBe(2)
-    }).pipe(withTest()))
+      expect(statuses(yield* test.calls, "serviceRequests.create")).toEqual([429, 200])
+      expect(yield* test.serviceRequests).toHaveLength(1)
+    }).pipe(
+      Effect.provide(LegitmarkTest.layer()),
+      Effect.provide(RetryPolicy.layer({ retries: 2, base: "100 millis", jitter: false }))
+    ))
+
+  it.effect("without retries, the error comes back as the pipeline read it from the answer", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      const test = yield* LegitmarkTest
+      const resetAt = DateTime.unsafeMake(90_000)
+      yield* test.failNext(
+        "serviceRequests.create",
+        new RateLimitError({
+          message: "Slow down",
+          status: 429,
+          retryAfter: Duration.seconds(30),
+          limitType: "user_level",
+          limit: 100,
+          remaining: 0,
+          resetAt
+        })
+      )
+      const error = yield* Effect.flip(client.serviceRequests.create({ reference_id: "R", item }))
+      expect(error).toMatchObject({
+        _tag: "RateLimitError",
+        status: 429,
+        message: "Slow down",
+        limitType: "user_level",
+        limit: 100,
+        remaining: 0,
+        method: "POST",
+        url: "https://api.legitmark.test/api/v2/sr"
+      })
+      expect(error._tag === "RateLimitError" && Duration.toSeconds(error.retryAfter ?? Duration.zero)).toBe(30)
+      expect(error._tag === "RateLimitError" && error.resetAt && DateTime.toEpochMillis(error.resetAt)).toBe(90_000)
+      expect(yield* test.serviceRequests).toHaveLength(0)
+    }).pipe(Effect.provide(LegitmarkTest.layerClient()), Effect.provide(RetryPolicy.none)))
+
+  it.effect("validation, conflict, a dropped connection and a written-out 502 each come back typed", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      const test = yield* LegitmarkTest
+      const issue = { code: "validation/invalid-value", message: "reference_id is taken" }
+      yield* test.failNext(
+        "serviceRequests.create",
+        new ValidationError({ message: "Invalid", status: 422, code: "sr/duplicate", issues: [issue] })
+      )
+      expect(yield* Effect.flip(client.serviceRequests.create({ reference_id: "V", item }))).toMatchObject({
+        _tag: "ValidationError",
+        status: 422,
+        code: "sr/duplicate",
+        issues: [issue]
+      })
+      const sr = yield* client.serviceRequests.create({ reference_id: "C", item })
+      yield* test.failNext("serviceRequests.submit", new ConflictError({ message: "Busy", status: 409 }))
+      expect(yield* Effect.flip(client.serviceRequests.submit(sr.uuid))).toMatchObject({
+        _tag: "ConflictError",
+        status: 409
+      })
+      yield* test.failNext("serviceRequests.create", new TransportError({ message: "reset", connected: true }))
+      expect(yield* Effect.flip(client.serviceRequests.create({ reference_id: "T", item }))).toMatchObject({
+        _tag: "TransportError",
+        connected: true
+      })
+      yield* test.failNext("taxonomy.tree", {
+        status: 502,
+        headers: { "content-type": "text/html" },
+        body: "<h1>502</h1>"
+      })
+      expect(yield* Effect.flip(client.taxonomy.tree())).toMatchObject({ _tag: "ServerError", status: 502 })
+      // Dropped before the server acted: no SR for "T".
+      expect((yield* test.serviceRequests).map((s) => s.external_id)).toEqual(["C"])
+      expect(statuses(yield* test.calls, "serviceRequests.create")).toEqual([422, 200, null])
+      expect((yield* client.taxonomy.tree()).length).toBeGreaterThan(0)
+    }).pipe(Effect.provide(LegitmarkTest.layerClient()), Effect.provide(RetryPolicy.none)))
+
+  it.effect("the server counts the rate limit the test Layer is given", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      yield* client.taxonomy.reasons()
+      const error = yield* Effect.flip(client.taxonomy.reasons())
+      expect(error).toMatchObject({ _tag: "RateLimitError", status: 429, limit: 1, remaining: 0 })
+      expect(error._tag === "RateLimitError" && Duration.toSeconds(error.retryAfter ?? Duration.zero)).toBe(60)
+    }).pipe(
+      Effect.provide(LegitmarkTest.layerClient({ rateLimit: { limit: 1, window: "1 minute" } })),
+      Effect.provide(Layer.merge(RetryPolicy.none, RateLimiter.none))
+    ))
 })
 
-describe("Legitmark.awaitVerdict on LegitmarkTest", () => {
-  it.effect.each(
-    [
-      ["VERDICT-OK", "Authentic"],
-      ["VERDICT-FAKE", "NotAuthentic"],
-      ["VERDICT-CANCEL", "Cancelled"],
-      ["VERDICT-INCONCLUSIVE", "Inconclusive"]
-    ] as const
-  )("with autoAdvance, %s comes to %s", ([referenceId, verdict]) =>
-    Effect.gen(function*() {
-      const legitmark = yield* Legitmark
-      const { sr } = yield* legitmark.authenticate(input(referenceId, yield* requiredPhotos))
-      const outcome = yield* awaitWithClock(legitmark, sr.uuid)
-      expect(outcome._tag).toBe(verdict)
-      expect(outcome.sr.uuid).toBe(sr.uuid)
-    }).pipe(withTest({ autoAdvance: true })))
-
-  it.effect("advance walks an SR to COMPLETE/APPROVED one step at a time", () =>
+describe("the controls", () => {
+  it.effect("with manual review, SRs wait in QC/PENDING for advance, complete, cancel, setState", () =>
     Effect.gen(function*() {
       const legitmark = yield* Legitmark
       const test = yield* LegitmarkTest
-      const { sr } = yield* legitmark.authenticate(input("STEPS", yield* requiredPhotos))
+      const submit = (referenceId: string) =>
+        Effect.map(Effect.flatMap(input(referenceId), legitmark.authenticate), (result) => result.sr.uuid)
+      const sr = yield* submit("STEPS")
+      expect((yield* legitmark.awaitVerdict(sr, once).pipe(Effect.flip))._tag).toBe("VerdictTimeoutError")
       const states: Array<string> = []
       for (let i = 0; i < 5; i++) {
-        const next = yield* test.advance(sr.uuid)
+        const next = yield* test.advance(sr)
         states.push(`${next.state.primary}/${next.state.supplement ?? "-"}`)
       }
       expect(states).toEqual([
@@ -194,254 +224,154 @@ describe("Legitmark.awaitVerdict on LegitmarkTest", () => {
         "COMPLETE/APPROVED",
         "COMPLETE/APPROVED"
       ])
-      const outcome = yield* legitmark.awaitVerdict(sr.uuid, { schedule: Schedule.recurs(0) })
-      expect(outcome._tag).toBe("Authentic")
-      expect(outcome.sr.certificate_url).toMatch(/\.pdf$/)
-      const unknown = yield* Effect.flip(test.advance("5e000000-0000-4000-8000-0000000000ff"))
-      expect(unknown).toMatchObject({ _tag: "NotFoundError", status: 404 })
-    }).pipe(withTest()))
+      expect((yield* legitmark.awaitVerdict(sr, once))._tag).toBe("Authentic")
 
-  it.effect("complete, cancel and setState decide what a polling awaitVerdict returns", () =>
-    Effect.gen(function*() {
-      const legitmark = yield* Legitmark
-      const test = yield* LegitmarkTest
-      const photos = yield* requiredPhotos
-      const verdictOf = (referenceId: string, decide: (sr: string) => Effect.Effect<unknown, NotFoundError>) =>
+      const verdictAfter = (decide: (sr: string) => Effect.Effect<unknown, NotFoundError>) =>
         Effect.gen(function*() {
-          const { sr } = yield* legitmark.authenticate(input(referenceId, photos))
-          const fiber = yield* Effect.fork(legitmark.awaitVerdict(sr.uuid))
-          yield* TestClock.adjust("30 seconds")
-          yield* decide(sr.uuid)
-          yield* TestClock.adjust("1 minute")
-          return (yield* Fiber.join(fiber))._tag
+          const sr = yield* submit(`DECIDE-${states.length}`)
+          states.push(sr)
+          yield* decide(sr)
+          return (yield* legitmark.awaitVerdict(sr, once))._tag
         })
-      expect(yield* verdictOf("A", (sr) => test.complete(sr, "REJECTED"))).toBe("NotAuthentic")
-      expect(yield* verdictOf("B", (sr) => test.complete(sr, "COMPLETE"))).toBe("Inconclusive")
-      expect(yield* verdictOf("C", (sr) => test.cancel(sr))).toBe("Cancelled")
-      expect(yield* verdictOf("D", (sr) => test.setState(sr, "COMPLETE", "APPROVED"))).toBe("Authentic")
-    }).pipe(withTest()))
+      expect(yield* verdictAfter((sr) => test.complete(sr, "REJECTED"))).toBe("NotAuthentic")
+      expect(yield* verdictAfter((sr) => test.complete(sr, "COMPLETE"))).toBe("Inconclusive")
+      expect(yield* verdictAfter((sr) => test.cancel(sr))).toBe("Cancelled")
+      expect(yield* verdictAfter((sr) => test.setState(sr, "COMPLETE", "APPROVED"))).toBe("Authentic")
 
-  it.effect("QC rejection names the sides to re-upload; authenticate again resubmits (autoAdvance, BLURRY)", () =>
+      // A DRAFT is submitted by advance without its photos being checked.
+      const draft = yield* legitmark.client.serviceRequests.create({ reference_id: "DRAFT", item })
+      expect((yield* test.advance(draft.uuid)).state).toMatchObject({ primary: "QC", supplement: "PENDING" })
+    }).pipe(Effect.provide(LegitmarkTest.layer({ review: "manual" }))))
+
+  it.effect("rejectMedia marks the named sides' photos rejected; authenticate uploads just those again", () =>
     Effect.gen(function*() {
       const legitmark = yield* Legitmark
       const test = yield* LegitmarkTest
-      const photos = yield* requiredPhotos
-      const { sr } = yield* legitmark.authenticate(input("VERDICT-BLURRY", photos))
-      const rejected = yield* awaitWithClock(legitmark, sr.uuid)
-      expect(rejected._tag).toBe("MediaRejected")
-      if (rejected._tag !== "MediaRejected") return
-      expect(rejected.sides.map((s) => s.name)).toEqual([sizeTag])
+      const { sr } = yield* legitmark.authenticate(yield* input("REJECT-ME"))
+      const rejected = yield* test.rejectMedia(sr.uuid, [outerSides.toLowerCase()])
+      expect(rejected.state).toMatchObject({ primary: "QC", supplement: "REJECTED" })
+      expect(rejected.sides?.required.find((s) => s.name === outerSides)?.hasMedia).toBe(false)
+      const outcome = yield* legitmark.awaitVerdict(sr.uuid, once)
+      expect(outcome._tag === "MediaRejected" && outcome.sides.map((s) => s.name)).toEqual([outerSides])
+      expect((yield* test.uploads).map((u) => u.rejected)).toContain(true)
 
-      const again = yield* legitmark.authenticate(input("VERDICT-BLURRY", photos))
-      expect(again.submitted).toBe(true)
-      expect(again.uploaded).toEqual(rejected.sides.map((s) => s.uuid))
-      expect(yield* test.uploads).toHaveLength(3)
-      const outcome = yield* awaitWithClock(legitmark, sr.uuid)
-      expect(outcome._tag).toBe("Authentic")
-    }).pipe(withTest({ autoAdvance: true })))
-
-  it.effect("rejectMedia marks the named sides' photos deleted and moves the SR to QC/REJECTED", () =>
-    Effect.gen(function*() {
-      const legitmark = yield* Legitmark
-      const test = yield* LegitmarkTest
-      const photos = yield* requiredPhotos
-      const { sr } = yield* legitmark.authenticate(input("REJECT-ME", photos))
-      yield* test.advance(sr.uuid)
-      const rejectedSr = yield* test.rejectMedia(sr.uuid, [outerSides])
-      expect(rejectedSr.state.supplement).toBe("REJECTED")
-      expect(rejectedSr.sides?.required.find((s) => s.name === outerSides)?.hasMedia).toBe(false)
-
-      const rejected = yield* legitmark.awaitVerdict(sr.uuid, { schedule: Schedule.recurs(0) })
-      expect(rejected._tag === "MediaRejected" && rejected.sides.map((s) => s.name)).toEqual([outerSides])
-      const again = yield* legitmark.authenticate(input("REJECT-ME", photos))
+      const again = yield* legitmark.authenticate(yield* input("REJECT-ME"))
       expect(again.uploaded).toEqual([LegitmarkTest.ids.sides.outerSides])
       yield* test.complete(sr.uuid, "APPROVED")
-      expect((yield* legitmark.awaitVerdict(sr.uuid, { schedule: Schedule.recurs(0) }))._tag).toBe("Authentic")
-    }).pipe(withTest()))
-
-  it.effect("gives up with VerdictTimeoutError when the schedule ends first", () =>
-    Effect.gen(function*() {
-      const legitmark = yield* Legitmark
-      const test = yield* LegitmarkTest
-      const draft = yield* legitmark.client.serviceRequests.create({
-        reference_id: "NEVER-SUBMITTED",
-        item: { category: footwear, type: sneakers }
+      expect((yield* legitmark.awaitVerdict(sr.uuid, once))._tag).toBe("Authentic")
+      expect(yield* Effect.flip(test.rejectMedia(sr.uuid, ["Sidewalk"]))).toMatchObject({
+        _tag: "NotFoundError",
+        message: `SR ${sr.uuid} has no side Sidewalk`
       })
-      const error = yield* Effect.flip(legitmark.awaitVerdict(draft.uuid, { schedule: Schedule.recurs(2) }))
-      expect(error._tag).toBe("VerdictTimeoutError")
-      expect(count(yield* test.calls, "serviceRequests.get")).toBe(3)
-    }).pipe(withTest({ autoAdvance: true })))
-})
-
-describe("the in-memory LegitmarkClient", () => {
-  it.effect("validates input as the real client, and the item against the catalog", () =>
-    Effect.gen(function*() {
-      const client = yield* LegitmarkClient
-      const badUuid = yield* Effect.flip(
-        client.serviceRequests.create({ reference_id: "X", item: { category: "nope", type: sneakers } })
-      )
-      expect(badUuid._tag).toBe("InvalidRequestError")
-      const blank = yield* Effect.flip(
-        client.serviceRequests.create({ reference_id: "  ", item: { category: footwear, type: sneakers } })
-      )
-      expect(blank._tag).toBe("InvalidRequestError")
-      const unknown = yield* Effect.flip(client.serviceRequests.create({
-        reference_id: "X",
-        item: { category: footwear, type: LegitmarkTest.ids.crossbody }
-      }))
-      expect(unknown._tag).toBe("ValidationError")
-      expect(yield* Effect.flip(client.serviceRequests.get("not-a-uuid"))).toMatchObject({
-        _tag: "InvalidRequestError"
-      })
-      expect(yield* Effect.flip(client.serviceRequests.get("5e000000-0000-4000-8000-0000000000ff"))).toMatchObject({
+      expect(yield* Effect.flip(test.advance("00000000-0000-4000-8000-000000000000"))).toMatchObject({
         _tag: "NotFoundError",
         status: 404
       })
-    }).pipe(withTest()))
+    }).pipe(Effect.provide(LegitmarkTest.layer({ review: "manual" }))))
 
-  it.effect("create, get with include flags, find, submit gates and conflicts, timestamps from the Clock", () =>
+  it.effect("with review every minute, the SR moves one step per minute of the TestClock", () =>
     Effect.gen(function*() {
-      const client = yield* LegitmarkClient
-      yield* TestClock.adjust("1 hour")
-      const created = yield* client.serviceRequests.create({
-        reference_id: "SKU 42",
-        item: { category: footwear, type: sneakers, brand: LegitmarkTest.ids.nike }
+      const legitmark = yield* Legitmark
+      const { sr } = yield* legitmark.authenticate(yield* input("TIMED"))
+      expect(sr.state).toMatchObject({ primary: "QC", supplement: "PENDING" })
+      const fiber = yield* Effect.fork(legitmark.awaitVerdict(sr.uuid))
+      yield* TestClock.adjust("10 minutes")
+      expect((yield* Fiber.join(fiber))._tag).toBe("Authentic")
+      expect(yield* legitmark.client.serviceRequests.get(sr.uuid, { outcome: true })).toMatchObject({
+        outcome: { completed_at: "1970-01-01T00:04:00.000Z" }
       })
-      expect(created.state.primary).toBe("DRAFT")
-      expect(created.external_id).toBe("SKU 42")
-      expect(created.micro_id).toBe("998001")
-      expect(created.created_at).toBe("1970-01-01T01:00:00.000Z")
+    }).pipe(Effect.provide(LegitmarkTest.layer({ review: "1 minute" }))))
 
-      const bare = yield* client.serviceRequests.get(created.uuid)
-      expect(bare.item).toBeUndefined()
-      expect(bare.sides).toBeUndefined()
-      const item = yield* client.serviceRequests.get(created.uuid, { item: true })
-      expect(item.item?.resolvedType?.name).toBe("Sneakers")
-      expect(item.sides).toBeUndefined()
-      const withSides = yield* client.serviceRequests.get(created.uuid, { item: true, sides: true })
-      expect(withSides.sides?.required.map((s) => s.name)).toEqual([sizeTag, outerSides])
-      expect(withSides.sides?.optional.map((s) => s.name)).toEqual(["Box Label"])
-
-      for (const id of [created.uuid, "998001", "SKU 42"]) {
-        expect((yield* client.serviceRequests.find(id)).uuid).toBe(created.uuid)
-      }
-      expect((yield* Effect.flip(client.serviceRequests.find("SKU 43")))._tag).toBe("NotFoundError")
-
-      const missing = yield* Effect.flip(client.serviceRequests.submit(created.uuid))
-      expect(missing._tag).toBe("ValidationError")
-      if (missing._tag === "ValidationError") expect(missing.issues).toHaveLength(2)
-
-      for (const [i, side] of (withSides.sides?.required ?? []).entries()) {
-        yield* client.media.upload(created.uuid, side.uuid, yield* photo(i))
-      }
-      const { progress } = yield* client.serviceRequests.progress(created.uuid)
-      expect(progress).toMatchObject({ current_required: 2, total_required: 2, total_optional: 1, met: true })
-      const groups = yield* client.serviceRequests.sideGroups(created.uuid)
-      expect(groups.map((g) => g.name)).toEqual(["Overview"])
-      expect(groups[0]?.sides.filter((s) => s.hasMedia)).toHaveLength(2)
-
-      const submitted = yield* client.serviceRequests.submit(created.uuid)
-      expect(submitted.state?.primary).toBe("QC")
-      expect((yield* Effect.flip(client.serviceRequests.submit(created.uuid)))._tag).toBe("ConflictError")
-    }).pipe(withTest()))
-
-  it.effect("presigned URLs expire on the Clock; upload asks for a fresh one", () =>
+  it.effect("calls and uploads read back what the API received", () =>
     Effect.gen(function*() {
-      const client = yield* LegitmarkClient
+      const legitmark = yield* Legitmark
       const test = yield* LegitmarkTest
-      const sr = yield* client.serviceRequests.create({
-        reference_id: "URL",
-        item: { category: footwear, type: sneakers }
-      })
-      const side = LegitmarkTest.ids.sides.boxLabel
-      const url = yield* client.media.intent(sr.uuid, side, "png")
-      expect(url).toMatch(/^https:\/\/uploads\.legitmark\.test\//)
-      yield* TestClock.adjust("6 minutes")
-      const expired = yield* Effect.flip(client.media.put(url, images[0]!, "png"))
-      expect(expired).toMatchObject({ _tag: "AuthenticationError", status: 403 })
-
-      // A refused PUT (as an expired URL is) makes upload ask for a fresh URL, once.
-      yield* test.failNext("media.put", new AuthenticationError({ message: "Request has expired", status: 403 }))
-      const uploaded = yield* client.media.upload(sr.uuid, side, yield* photo(2))
-      expect(uploaded).toMatchObject({ sr: sr.uuid, side, extension: "png" })
-      const calls = methods(yield* test.calls).slice(-5)
-      expect(calls).toEqual(["media.upload", "media.intent", "media.put", "media.intent", "media.put"])
-      const [upload] = yield* test.uploads
-      expect(upload?.checksum).toMatch(/^[0-9a-f]{8}$/)
-    }).pipe(withTest()))
-})
-
-// Read-only: one store for the whole group.
-layer(LegitmarkTest.layerClient())("the in-memory taxonomy", (it) => {
-  it.effect("tree has Footwear → Sneakers and Bag → Crossbody", () =>
-    Effect.gen(function*() {
-      const client = yield* LegitmarkClient
-      const tree = yield* client.taxonomy.tree()
-      expect(tree.map((c) => [c.name, c.types?.map((t) => t.name)])).toEqual([
-        ["Footwear", ["Sneakers"]],
-        ["Bag", ["Crossbody"]]
+      const same = yield* LegitmarkTest.photo(3)
+      yield* legitmark.authenticate({ referenceId: "READ", item, photos: { [sizeTag]: same, [outerSides]: same } })
+      const calls = yield* test.calls
+      expect(calls.slice(0, 3).map((c) => c.method)).toEqual([
+        "serviceRequests.find",
+        "serviceRequests.create",
+        "serviceRequests.get"
       ])
-      const type = yield* client.taxonomy.type(sneakers)
-      expect(type.brands?.map((b) => b.name)).toEqual(["Nike"])
-      expect((yield* client.taxonomy.categoryTypes(footwear)).map((t) => t.uuid)).toEqual([sneakers])
-      expect((yield* client.taxonomy.typeBrands(sneakers, { includeCounts: true }))[0]?.model_count).toBe(1)
-      expect((yield* Effect.flip(client.taxonomy.category(LegitmarkTest.ids.nike)))._tag).toBe("NotFoundError")
-      expect((yield* Effect.flip(client.taxonomy.side("x")))._tag).toBe("InvalidRequestError")
-    }))
-
-  it.effect("pages, searches and streams", () =>
-    Effect.gen(function*() {
-      const client = yield* LegitmarkClient
-      const test = yield* LegitmarkTest
-      const first = yield* client.taxonomy.brands({ pageSize: 1 })
-      expect(first).toMatchObject({ pageNumber: 1, pageSize: 1, totalCount: 2, totalPages: 2 })
-      expect(first.items.map((b) => b.name)).toEqual(["Nike"])
-      const second = yield* client.taxonomy.brands({ pageSize: 1, pageNumber: 2 })
-      expect(second.items.map((b) => b.name)).toEqual(["Chanel"])
-      const sorted = yield* client.taxonomy.brands({ sortBy: "name", sortDirection: "asc" })
-      expect(sorted.items.map((b) => b.name)).toEqual(["Chanel", "Nike"])
-      const found = yield* client.taxonomy.sides({ search: "box" })
-      expect(found.items.map((s) => s.name)).toEqual(["Box Label"])
-      expect((yield* client.taxonomy.models({ brandUuid: LegitmarkTest.ids.chanel })).items.map((m) => m.name))
-        .toEqual(["Classic Flap Bag"])
-
-      const before = count(yield* test.calls, "taxonomy.sides")
-      const all = yield* Stream.runCollect(client.taxonomy.streamSides({ pageSize: 3 }))
-      expect(Chunk.size(all)).toBe(7)
-      expect(count(yield* test.calls, "taxonomy.sides") - before).toBe(3)
-      expect((yield* Effect.flip(client.taxonomy.brands({ pageSize: 0 })))._tag).toBe("InvalidRequestError")
-      expect((yield* client.taxonomy.services()).map((s) => s.name)).toContain("Sneaker Authentication")
-      expect((yield* client.taxonomy.reasons()).map((r) => r.code)).toEqual(["BLURRY", "LIGHTING"])
-    }))
+      expect(statuses(calls, "serviceRequests.find")).toEqual([404])
+      expect(statuses(calls, "media.intent")).toEqual([200, 200])
+      expect(statuses(calls, "media.put")).toEqual([200, 200])
+      expect(calls.find((c) => c.method === "serviceRequests.create")?.request).toBe("POST /api/v2/sr")
+      const uploads = yield* test.uploads
+      expect(uploads.map((u) => u.side).sort()).toEqual(
+        [LegitmarkTest.ids.sides.interiorSizeTag, LegitmarkTest.ids.sides.outerSides].sort()
+      )
+      for (const upload of uploads) {
+        expect(upload).toMatchObject({ extension: "png", contentType: "image/png", size: same.size, rejected: false })
+      }
+      expect(new Set(uploads.map((u) => u.checksum)).size).toBe(1)
+    }).pipe(Effect.provide(LegitmarkTest.layer())))
 })
 
-describe("LegitmarkTest.layerClient with a custom catalog", () => {
-  it.effect("serves and validates against options.taxonomy", () =>
+describe("one behaviour: the test API answers as the simulator does", () => {
+  it.effect("a submit without the required photos is the simulator's sr/requirements_not_met", () =>
     Effect.gen(function*() {
       const client = yield* LegitmarkClient
-      const tree = yield* client.taxonomy.tree()
-      expect(tree.map((c) => c.name)).toEqual(["Footwear"])
-      const error = yield* Effect.flip(client.serviceRequests.create({
-        reference_id: "BAG",
-        item: { category: LegitmarkTest.ids.bag, type: LegitmarkTest.ids.crossbody }
-      }))
-      expect(error._tag).toBe("ValidationError")
-    }).pipe(Effect.provide(LegitmarkTest.layerClient({
-      taxonomy: {
-        ...LegitmarkTest.defaultTaxonomy,
-        categories: LegitmarkTest.defaultTaxonomy.categories.filter((c) => c.name === "Footwear"),
-        types: LegitmarkTest.defaultTaxonomy.types.filter((t) => t.name === "Sneakers")
-      }
-    }))))
+      const sr = yield* client.serviceRequests.create({ reference_id: "MISSING", item })
+      const error = yield* Effect.flip(client.serviceRequests.submit(sr.uuid))
+      expect(error).toMatchObject({ _tag: "ValidationError", status: 400, code: "sr/requirements_not_met" })
+      expect(error._tag === "ValidationError" && error.issues.map((i) => i.code)).toEqual([
+        "validation/missing-side",
+        "validation/missing-side"
+      ])
+    }).pipe(Effect.provide(LegitmarkTest.layerClient())))
+
+  it.effect("an unknown sortBy is the simulator's 400, which a list cannot give: UnexpectedResponseError", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      const sorted = yield* client.taxonomy.brands({ sortBy: "name", sortDirection: "desc", pageSize: 2 })
+      expect(sorted).toMatchObject({ pageNumber: 1, pageSize: 2, totalCount: 7, totalPages: 4 })
+      expect(yield* Effect.flip(client.taxonomy.brands({ sortBy: "colour" }))).toMatchObject({
+        _tag: "UnexpectedResponseError",
+        status: 400
+      })
+    }).pipe(Effect.provide(LegitmarkTest.layerClient()), Effect.provide(RetryPolicy.none)))
 })
 
 describe("LegitmarkTest types", () => {
-  it("failNext takes exactly the errors of the method it targets", () => {
-    type Create = LegitmarkClient.Service["serviceRequests"]["create"]
-    expectTypeOf<LegitmarkTest.ErrorOf<"serviceRequests.create">>().toEqualTypeOf<
-      Effect.Effect.Error<ReturnType<Create>>
-    >()
-    expectTypeOf<NotFoundError>().not.toMatchTypeOf<LegitmarkTest.ErrorOf<"serviceRequests.create">>()
+  it("failNext takes the errors of the method that a server can cause, or an answer written out", () => {
+    type CreateFailure = LegitmarkTest.Failure<"serviceRequests.create">
+    expectTypeOf<RateLimitError>().toMatchTypeOf<CreateFailure>()
+    expectTypeOf<ValidationError>().toMatchTypeOf<CreateFailure>()
+    expectTypeOf<{ readonly status: 503 }>().toMatchTypeOf<CreateFailure>()
+    expectTypeOf<NotFoundError>().not.toMatchTypeOf<CreateFailure>()
+    expectTypeOf<ConflictError>().toMatchTypeOf<LegitmarkTest.Failure<"serviceRequests.submit">>()
+    expectTypeOf<"media.upload">().not.toMatchTypeOf<LegitmarkTest.Method>()
     expectTypeOf<"taxonomy.streamBrands">().not.toMatchTypeOf<LegitmarkTest.Method>()
+  })
+})
+
+// The packages a module loads, following relative imports and the workspace's own packages into their
+// sources (type-only imports aside).
+const loads = (entry: URL) => {
+  const seen = new Set<string>()
+  const external = new Set<string>()
+  const visit = (url: URL) => {
+    if (seen.has(url.href)) return
+    seen.add(url.href)
+    const source = readFileSync(fileURLToPath(url), "utf8")
+    for (const [, spec] of source.matchAll(/^(?:import|export) (?!type )[^"]*?from "([^"]+)"/gm)) {
+      const own = /^@effect-legitmark\/(\w+)(?:\/(\w+))?$/.exec(spec!)
+      if (spec!.startsWith(".")) visit(new URL(spec!.replace(/\.js$/, ".ts"), url))
+      else if (own) visit(new URL(`../../${own[1]}/src/${own[2] ?? "index"}.ts`, import.meta.url))
+      else external.add(spec!)
+    }
+  }
+  visit(entry)
+  return [...external]
+}
+
+describe("the test Layer's dependencies", () => {
+  it("loads the simulator's core, never its Node server", () => {
+    const loaded = loads(new URL("../src/LegitmarkTest.ts", import.meta.url))
+    // The walk reaches the simulator (only it answers requests).
+    expect(loaded).toContain("@effect/platform/HttpServerResponse")
+    expect(loaded.filter((spec) => spec.startsWith("@effect/platform-node"))).toEqual([])
   })
 })

@@ -18,7 +18,9 @@ import * as Schema from "effect/Schema"
  * - `drop-before`: the connection is destroyed before the route runs;
  * - `drop-after`: the route runs (an SR is created, …), then the connection is destroyed unanswered;
  * - `delay`: waits `ms` real milliseconds, then answers normally;
- * - `malformed-json`, `truncated-json`: the route runs, then the 200 body is broken JSON.
+ * - `malformed-json`, `truncated-json`: the route runs, then the 200 body is broken JSON;
+ * - `answer`: answers `status` with `headers`, and `body` (JSON, or a string sent as is) or `error` (in
+ *   the documented error envelope), before the route runs: any error the API could give, written out.
  *
  * @since 0.1.0
  */
@@ -32,7 +34,8 @@ export const Kind = Schema.Literal(
   "drop-after",
   "delay",
   "malformed-json",
-  "truncated-json"
+  "truncated-json",
+  "answer"
 )
 
 /**
@@ -54,7 +57,20 @@ export const Spec = Schema.Struct({
   probability: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
   seed: Schema.optional(Schema.Int),
   ms: Schema.optional(Schema.Int.pipe(Schema.between(0, 60_000))),
-  retryAfter: Schema.optional(Schema.Int.pipe(Schema.nonNegative()))
+  retryAfter: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  status: Schema.optional(Schema.Int.pipe(Schema.between(100, 599))),
+  headers: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  body: Schema.optional(Schema.Unknown),
+  error: Schema.optional(Schema.Struct({
+    message: Schema.String,
+    details: Schema.optionalWith(
+      Schema.Union(Schema.String, Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+      { exact: true }
+    ),
+    errors: Schema.optionalWith(Schema.Array(Schema.Struct({ code: Schema.String, message: Schema.String })), {
+      exact: true
+    })
+  }))
 })
 
 /**

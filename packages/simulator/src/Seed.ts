@@ -700,3 +700,35 @@ export const media = {
   type: (uuid: string) => `https://cdn.legitmark.com/types/${uuid}.png`,
   brand: (slug: string) => `https://media.legitmark.com/static/brands/${slug}.svg`
 }
+
+/**
+ * The uuids of the catalog entries tests reach for most.
+ *
+ * @since 0.2.0
+ */
+export const ids = {
+  footwear: FOOTWEAR,
+  sneakers: SNEAKERS,
+  bag: BAG,
+  crossbody: CROSSBODY,
+  nike: NIKE,
+  chanel: CHANEL,
+  dunkLow: "c1a0e7b2-3f4d-4a5b-8c6d-0e1f2a3b4c02",
+  classicFlap: "c1a0e7b2-3f4d-4a5b-8c6d-0e1f2a3b4c06",
+  sneakerService: "3167113c-9272-11ef-b98d-06fb0f2a63e5",
+  luxuryService: LUXURY_SERVICE,
+  sides: {
+    interiorSizeTag: "ec883c70-f896-47c9-81b6-8d6ff0b5856a",
+    outerSides: "4a10bea5-a89c-4489-bba0-e55d8950b8dd",
+    boxLabel: "e35a64e1-2629-4c4a-8e9c-9e9840db725e",
+    front: "3c14c21f-8134-11ef-9e85-02d0d7ecc26b",
+    back: "3c14e254-8134-11ef-9e85-02d0d7ecc26b",
+    interiorLabel: "7a8b9c0d-8134-11ef-9e85-02d0d7ecc26b",
+    hardware: "7a8bb2e4-8134-11ef-9e85-02d0d7ecc26b"
+  },
+  sideGroups: {
+    overview: GROUP_OVERVIEW,
+    exterior: GROUP_EXTERIOR,
+    interior: GROUP_INTERIOR
+  }
+} as const

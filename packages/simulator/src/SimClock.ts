@@ -3,7 +3,8 @@
  *
  * Everything time-dependent in the simulator (SR transitions, presigned URL expiry, rate-limit windows,
  * webhook retries) reads this clock, so a test can step through a whole SR lifecycle deterministically
- * (`manual`) while a demo can watch it unfold at a chosen speed (`real`).
+ * (`manual`), a unit test can move it with its `TestClock` (`clock`), and a demo can watch it unfold at a
+ * chosen speed (`real`).
  *
  * @since 0.1.0
  */
@@ -19,12 +20,14 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 
 /**
- * `real`: simulated time runs with wall-clock time multiplied by `speed`.
+ * `real`: simulated time runs with wall-clock time multiplied by `speed`, and timers fire on their own.
  * `manual`: simulated time only moves through `advance` / `step`.
+ * `clock`: simulated time follows the Effect `Clock` of the fiber that built it (a `TestClock` under
+ * `it.effect`): `runDue`, run before each request, moves it there, each timer on the way at its own time.
  *
  * @since 0.1.0
  */
-export type Mode = "real" | "manual"
+export type Mode = "real" | "manual" | "clock"
 
 /**
  * @since 0.1.0
@@ -58,6 +61,11 @@ export interface SimClockService {
   readonly advance: (ms: number) => Effect.Effect<number>
   /** Jumps to the next `n` timers and runs them; answers how many ran. */
   readonly step: (n: number) => Effect.Effect<number>
+  /**
+   * Brings time to the present (the Effect Clock's, in `clock` mode), running every timer that falls due
+   * on the way, and those they schedule; answers how many ran.
+   */
+  readonly runDue: Effect.Effect<number>
   /** Number of timers waiting. */
   readonly pending: Effect.Effect<number>
   /** Drops every waiting timer (used by reset). */
@@ -81,9 +89,12 @@ export class SimClock extends Context.Tag("@effect-legitmark/simulator/SimClock"
 export const make = (options: Options = {}) =>
   Effect.gen(function*() {
     const mode = options.mode ?? "real"
-    const speed = mode === "manual" ? 0 : Math.max(0, options.speed ?? 1)
+    const speed = mode === "real" ? Math.max(0, options.speed ?? 1) : 0
+    // In `clock` mode the Effect Clock says where time should be, and `runDue` moves there.
+    const source = mode === "clock" ? yield* Effect.clock : undefined
     const realStart = Date.now()
-    const start = options.start ?? realStart
+    const sourceStart = source === undefined ? realStart : source.unsafeCurrentTimeMillis()
+    const start = options.start ?? sourceStart
     // A synchronous cell: Effect's `Clock` interface needs `unsafeCurrentTimeMillis`.
     const offset = MutableRef.make(0)
     const unsafeNow = () => Math.floor(start + MutableRef.get(offset) + (Date.now() - realStart) * speed)
@@ -131,16 +142,26 @@ export const make = (options: Options = {}) =>
         return ran
       })
 
-    const advance = (ms: number) =>
+    // Moves time to `target`, each timer on the way running at its own time (and scheduling from it).
+    const advanceTo = (target: () => number) =>
       lock.withPermits(1)(Effect.gen(function*() {
-        const target = unsafeNow() + Math.max(0, ms)
-        const ran = yield* runUntil(target, Number.POSITIVE_INFINITY)
-        const lag = target - unsafeNow()
+        const to = target()
+        const ran = yield* runUntil(to, Number.POSITIVE_INFINITY)
+        const lag = to - unsafeNow()
         if (lag > 0) MutableRef.update(offset, (o) => o + lag)
         return ran
       }))
 
+    const advance = (ms: number) => advanceTo(() => unsafeNow() + Math.max(0, ms))
+
     const step = (n: number) => lock.withPermits(1)(runUntil(Number.POSITIVE_INFINITY, Math.max(0, n)))
+
+    const present = source === undefined ? unsafeNow : () => start + source.unsafeCurrentTimeMillis() - sourceStart
+    // Run before every request: the semaphore only when there is something to do.
+    const runDue = Effect.flatMap(Ref.get(timers), (ts) => {
+      const to = present()
+      return to > unsafeNow() || ts.some((t) => t.at <= to) ? advanceTo(present) : Effect.succeed(0)
+    })
 
     const sleep = (ms: number): Effect.Effect<void> =>
       Effect.flatMap(Deferred.make<void>(), (wake) =>
@@ -160,7 +181,7 @@ export const make = (options: Options = {}) =>
 
     if (mode === "real") {
       // Fire due timers every few real milliseconds; the driver itself sleeps on the real clock.
-      yield* lock.withPermits(1)(Effect.suspend(() => runUntil(unsafeNow(), Number.POSITIVE_INFINITY))).pipe(
+      yield* runDue.pipe(
         Effect.repeat(Schedule.spaced("10 millis")),
         Effect.forkScoped
       )
@@ -174,6 +195,7 @@ export const make = (options: Options = {}) =>
       schedule,
       advance,
       step,
+      runDue,
       pending: Effect.map(Ref.get(timers), (ts) => ts.length),
       clearTimers: Ref.set(timers, []),
       clock

@@ -1,61 +1,29 @@
 /**
- * The Legitmark Partner API simulator: a stateful in-memory server on `@effect/platform`'s HttpServer.
+ * The Legitmark Partner API simulator on a port: the simulator's `Core` served by `@effect/platform`'s
+ * Node HttpServer (its HTTP face; `InProcessHttpClient` is the other one).
  *
  * @since 0.1.0
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { createServer } from "node:http"
-import * as Faults from "./Faults.js"
-import * as Control from "./internal/control.js"
-import { ServerInfo } from "./internal/http.js"
-import * as Router from "./internal/router.js"
-import * as Lifecycle from "./Lifecycle.js"
-import * as RateLimit from "./RateLimit.js"
-import * as SimClock from "./SimClock.js"
-import * as Stats from "./Stats.js"
-import * as Store from "./Store.js"
-import * as Uploads from "./Uploads.js"
-import * as Webhooks from "./Webhooks.js"
+import * as Core from "./Core.js"
 
 /**
  * @since 0.1.0
  */
-export interface Options {
+export interface Options extends Omit<Core.Options, "baseUrl" | "assetUrl"> {
   /** Port to listen on; 0 (the default) picks a free one. */
   readonly port?: number | undefined
   /** Interface to bind (default 127.0.0.1). Control endpoints answer loopback callers only. */
   readonly host?: string | undefined
-  /** Accepted Bearer keys. Without any, every non-empty Bearer token is accepted. */
-  readonly apiKeys?: ReadonlyArray<string> | undefined
-  /** Per-key fixed window (default 1000 requests per 60 000 ms of simulated time). */
-  readonly rateLimit?: Partial<RateLimit.Options> | undefined
-  /** Simulated milliseconds per real millisecond with the real clock (default 1). */
-  readonly speed?: number | undefined
-  /** Where webhook events are POSTed. */
-  readonly webhookUrl?: string | undefined
-  /** `real` (default): time flows, scaled by `speed`; `manual`: time moves only via `advance`. */
-  readonly clock?: SimClock.Mode | undefined
-  /** Seed for generated SR uuids (default 0). */
-  readonly seed?: number | undefined
-  /** Simulated milliseconds between two SR transitions (default 60 000). */
-  readonly stepMs?: number | undefined
-  /** Simulated epoch milliseconds at start (default: now). */
-  readonly startTime?: number | undefined
-  /**
-   * How a fetched SR's sides (and side groups) are answered: `"docs"` (the default) as the published
-   * get-full-sr example, with each side's `media_url`; `"sdk"` as the official SDK's fixtures, with
-   * `side_group_name`, `assignment_level` and `inherited_from`, no per-side media, and the counts in
-   * `sides.progress`.
-   */
-  readonly srPayload?: "docs" | "sdk" | undefined
 }
 
 /**
@@ -63,47 +31,20 @@ export interface Options {
  *
  * @since 0.1.0
  */
-export interface StatsSnapshot extends Stats.Counters {
-  readonly srCount: number
-  readonly webhooks: {
-    readonly events: number
-    readonly attempts: number
-    readonly delivered: number
-    readonly failed: number
-    readonly pending: number
-  }
-}
+export type StatsSnapshot = Core.StatsSnapshot
 
 /**
  * A running simulator and its control helpers.
  *
  * @since 0.1.0
  */
-export interface SimulatorInfo {
+export interface SimulatorInfo extends Core.Controls {
   /** API host, e.g. `http://127.0.0.1:54321` (no trailing slash). */
   readonly baseUrl: string
   /** Asset host (intent, uploads, media): the same server. */
   readonly assetUrl: string
   readonly host: string
   readonly port: number
-  /** Simulated epoch milliseconds. */
-  readonly now: Effect.Effect<number>
-  /** Scheduled events waiting on the simulated clock (SR transitions, webhook retries). */
-  readonly pendingTimers: Effect.Effect<number>
-  /** Moves simulated time by `ms`, or through the next `steps` scheduled events; answers how many ran. */
-  readonly advance: (by: { readonly ms: number } | { readonly steps: number }) => Effect.Effect<number>
-  /** Injects a fault; answers its id. */
-  readonly injectFault: (spec: Faults.Spec) => Effect.Effect<string>
-  readonly clearFaults: Effect.Effect<void>
-  readonly stats: Effect.Effect<StatsSnapshot>
-  /** Every SR the simulator holds, oldest first, with its state and every uploaded photo version. */
-  readonly serviceRequests: Effect.Effect<ReadonlyArray<Store.ServiceRequest>>
-  /** Forgets SRs, uploads, faults, counters, rate-limit windows, webhook logs and pending timers. */
-  readonly reset: Effect.Effect<void>
-  readonly setWebhookUrl: (url: string | null) => Effect.Effect<void>
-  /** Every webhook event emitted so far (delivered or not). */
-  readonly webhookEvents: Effect.Effect<ReadonlyArray<Webhooks.Event>>
-  readonly webhookDeliveries: Effect.Effect<ReadonlyArray<Webhooks.Delivery>>
 }
 
 /**
@@ -117,10 +58,15 @@ export class Simulator extends Context.Tag("@effect-legitmark/simulator/Simulato
  *
  * @since 0.1.0
  */
-export const routes: ReadonlyArray<{ readonly id: string; readonly method: string; readonly path: string }> = Router
-  .routes.map(({ id, method, path }) => ({ id, method, path }))
+export const routes = Core.routes
 
 const urlHost = (host: string) => (host.includes(":") ? `[${host}]` : host)
+
+/** Destroys the connection without answering; the server fiber is interrupted when the socket closes. */
+const dropConnection = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+  NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
+  return Effect.never
+})
 
 /**
  * Starts a simulator for the lifetime of the scope.
@@ -149,52 +95,10 @@ export const start = (
     const server = yield* NodeHttpServer.make(() => createServer(), { port: options.port ?? 0, host })
     const port = server.address._tag === "TcpAddress" ? server.address.port : 0
     const baseUrl = `http://${urlHost(host)}:${port}`
-
-    const state = Layer.mergeAll(
-      Store.layer({ seed: options.seed }),
-      RateLimit.layer(options.rateLimit ?? {}),
-      Faults.layer,
-      Stats.layer,
-      Webhooks.layer({ url: options.webhookUrl }).pipe(Layer.provide(FetchHttpClient.layer))
-    )
-    const services = Layer.mergeAll(Uploads.layer, Lifecycle.layer({ stepMs: options.stepMs })).pipe(
-      Layer.provideMerge(state),
-      Layer.provideMerge(
-        SimClock.layer({ mode: options.clock, speed: options.speed, start: options.startTime })
-      ),
-      Layer.provideMerge(
-        Layer.succeed(ServerInfo, {
-          baseUrl,
-          assetUrl: baseUrl,
-          apiKeys: options.apiKeys ?? [],
-          srPayload: options.srPayload ?? "docs"
-        })
-      )
-    )
-    const context = yield* Layer.build(services)
-    yield* server.serve(Effect.provide(Router.app, context))
+    const { app, assetUrl, render: _, ...controls } = yield* Core.make({ ...options, baseUrl })
+    yield* server.serve(Effect.catchTag(app, "ConnectionDropped", () => dropConnection))
     yield* Effect.logDebug(`Legitmark simulator listening on ${baseUrl}`)
-
-    const clock = Context.get(context, SimClock.SimClock)
-    const faults = Context.get(context, Faults.Faults)
-    const webhooks = Context.get(context, Webhooks.Webhooks)
-    return Simulator.of({
-      baseUrl,
-      assetUrl: baseUrl,
-      host,
-      port,
-      now: clock.now,
-      pendingTimers: clock.pending,
-      advance: (by) => ("ms" in by ? clock.advance(by.ms) : clock.step(by.steps)),
-      injectFault: faults.add,
-      clearFaults: faults.clear,
-      stats: Effect.provide(Control.snapshot, context),
-      serviceRequests: Context.get(context, Store.Store).list,
-      reset: Effect.provide(Control.resetAll, context),
-      setWebhookUrl: (url) => webhooks.setUrl(Option.fromNullable(url)),
-      webhookEvents: webhooks.events,
-      webhookDeliveries: webhooks.deliveries
-    })
+    return Simulator.of({ ...controls, baseUrl, assetUrl, host, port })
   }).pipe(
     // The server and its background fibers run on the wall clock even when started under a test clock
     // (simulated time is only ever read from SimClock); `withClock` keeps the caller's clock untouched.

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -54,6 +55,28 @@ export interface Request {
 }
 
 /**
+ * One request as the simulator handled it, for tests to read back (`Core.exchanges`).
+ *
+ * @since 0.1.0
+ */
+export interface Exchange {
+  /** The route id (`sr.create`), or `unmatched`. */
+  readonly route: string
+  readonly method: string
+  /** Path and query as received. */
+  readonly url: string
+  /** The status answered, or null when the connection was dropped (or the request abandoned). */
+  readonly status: number | null
+}
+
+/**
+ * How many exchanges the journal keeps (the oldest are forgotten first).
+ *
+ * @since 0.1.0
+ */
+export const journalSize = 10_000
+
+/**
  * @since 0.1.0
  */
 export interface StatsService {
@@ -63,7 +86,11 @@ export interface StatsService {
   readonly upload: (authorization: boolean) => Effect.Effect<void>
   /** Counts a submit the server acted on. */
   readonly submit: (sr: string) => Effect.Effect<void>
+  /** Records a request once it is answered (or dropped). */
+  readonly exchange: (exchange: Exchange) => Effect.Effect<void>
   readonly counters: Effect.Effect<Counters>
+  /** The last {@link journalSize} exchanges, oldest first. */
+  readonly exchanges: Effect.Effect<ReadonlyArray<Exchange>>
   readonly reset: Effect.Effect<void>
 }
 
@@ -101,6 +128,7 @@ const bumpAuth = (record: Readonly<Record<string, AuthCount>>, key: string, auth
  */
 export const make = Effect.gen(function*() {
   const ref = yield* Ref.make(empty)
+  const journal = yield* Ref.make(Chunk.empty<Exchange>())
   return Stats.of({
     request: (r) =>
       Ref.update(ref, (c) => ({
@@ -119,8 +147,14 @@ export const make = Effect.gen(function*() {
         uploadsWithAuthorization: c.uploadsWithAuthorization + (authorization ? 1 : 0)
       })),
     submit: (sr) => Ref.update(ref, (c) => ({ ...c, submits: bump(c.submits, sr) })),
+    exchange: (e) =>
+      Ref.update(
+        journal,
+        (es) => Chunk.size(es) < journalSize ? Chunk.append(es, e) : Chunk.append(Chunk.drop(es, 1), e)
+      ),
     counters: Ref.get(ref),
-    reset: Ref.set(ref, empty)
+    exchanges: Effect.map(Ref.get(journal), Chunk.toReadonlyArray),
+    reset: Effect.zipRight(Ref.set(ref, empty), Ref.set(journal, Chunk.empty()))
   })
 })
 

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import type * as Wire from "@effect-legitmark/schema/State"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -17,14 +18,17 @@ import * as Seed from "./Seed.js"
 import { SimClock } from "./SimClock.js"
 
 /**
+ * The primary states the API documents, named once in `@effect-legitmark/schema` (the simulator renders
+ * its answers independently of the schema, but not its state names).
+ *
  * @since 0.1.0
  */
-export type Primary = "DRAFT" | "QC" | "UNDERWAY" | "COMPLETE" | "CANCELLED"
+export type Primary = (typeof Wire.knownPrimaries)[number]
 
 /**
  * @since 0.1.0
  */
-export type Supplement = "PENDING" | "REJECTED" | "ASSIGNED" | "APPROVED" | "COMPLETE"
+export type Supplement = (typeof Wire.knownSupplements)[number]
 
 /**
  * @since 0.1.0

@@ -1,7 +1,17 @@
 /**
+ * @since 0.2.0
+ */
+export * as Core from "./Core.js"
+
+/**
  * @since 0.1.0
  */
 export * as Faults from "./Faults.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as InProcessHttpClient from "./InProcessHttpClient.js"
 
 /**
  * @since 0.1.0

@@ -42,7 +42,16 @@ describe("taxonomy", () => {
 
     it.effect("bad paging parameters are 400s", () =>
       Effect.gen(function*() {
-        for (const q of ["page_size=0", "page_size=101", "page_number=0", "page_number=x", "sort_direction=up"]) {
+        for (
+          const q of [
+            "page_size=0",
+            "page_size=101",
+            "page_number=0",
+            "page_number=x",
+            "sort_direction=up",
+            "sort_by=colour"
+          ]
+        ) {
           const answer = yield* api("GET", `/api/v2/categories?${q}`)
           assert.strictEqual(answer.status, 400, q)
           assert.isString(at(answer.json, "error", "errors", 0, "code"))

@@ -54,3 +54,6 @@ export const withHeaders = (error: ApiError, headers: Readonly<Record<string, st
     ...(error.errors === undefined ? {} : { errors: error.errors }),
     headers: { ...error.headers, ...headers }
   })
+
+/** The connection is dropped without an answer (faults `drop-before`, `drop-after`). */
+export class ConnectionDropped extends Data.TaggedError("ConnectionDropped")<{}> {}

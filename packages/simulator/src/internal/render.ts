@@ -220,6 +220,17 @@ export interface Include {
   readonly outcome: boolean
 }
 
+/** Every part of an SR. */
+export const everything: Include = {
+  summary: true,
+  item: true,
+  sides: true,
+  requirements: true,
+  user: true,
+  service: true,
+  outcome: true
+}
+
 const outcome = (sr: ServiceRequest) => {
   if (sr.state.primary !== "COMPLETE") return null
   const result = sr.state.supplement === "APPROVED"

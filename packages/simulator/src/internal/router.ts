@@ -1,13 +1,13 @@
 /**
  * The route table and the one request pipeline every route runs through:
- * stats → faults (before) → auth → rate limit → handler → faults (after) → headers.
+ * due timers → stats → faults (before) → auth → rate limit → handler → faults (after) → headers → journal.
  */
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import type * as HttpMethod from "@effect/platform/HttpMethod"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Faults from "../Faults.js"
 import { Faults as FaultsTag } from "../Faults.js"
@@ -150,12 +150,8 @@ const rateLimited = (decision: RateLimit.Decision) =>
     headers: { ...RateLimit.headers(decision), "Retry-After": String(decision.retryAfterSeconds) }
   })
 
-/** Destroys the connection without answering; the server fiber is interrupted when the socket closes. */
-const dropConnection = Effect.gen(function*() {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
-  return yield* Effect.never
-})
+/** No answer at all: each face drops the connection its own way (the socket, or a transport error). */
+const dropConnection = Effect.fail(new Errors.ConnectionDropped())
 
 const badGateway = HttpServerResponse.html(
   "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
@@ -208,10 +204,28 @@ const faultBefore = (spec: Faults.Spec) =>
       case "delay":
         yield* Effect.sleep(spec.ms ?? 1000)
         return Option.none()
+      case "answer":
+        return Option.some(yield* answer(spec))
       default:
         return Option.none()
     }
   })
+
+/** A written-out answer: an error in the documented envelope, JSON, or a string sent as is. */
+const answer = (spec: Faults.Spec) => {
+  const status = spec.status ?? 500
+  const headers = spec.headers ?? {}
+  if (spec.error !== undefined) {
+    return errorResponse(new Errors.ApiError({ ...spec.error, status, headers }))
+  }
+  return Effect.succeed(
+    typeof spec.body === "string"
+      ? HttpServerResponse.text(spec.body, { status, headers })
+      : spec.body === undefined
+      ? HttpServerResponse.empty({ status, headers })
+      : HttpServerResponse.unsafeJson(spec.body, { status, headers })
+  )
+}
 
 const corrupt = (response: HttpServerResponse.HttpServerResponse, mangle: (text: string) => string) => {
   const body = response.body
@@ -236,6 +250,24 @@ const faultAfter = (spec: Faults.Spec, response: HttpServerResponse.HttpServerRe
       return Effect.succeed(response)
   }
 }
+
+/** Records the exchange once the request is answered, dropped or abandoned. */
+const journaled = (route: string) =>
+<E, R>(
+  self: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+) =>
+  Effect.flatMap(
+    HttpServerRequest.HttpServerRequest,
+    (request) =>
+      Effect.onExit(self, (exit) =>
+        Effect.flatMap(Stats, (stats) =>
+          stats.exchange({
+            route,
+            method: request.method,
+            url: request.url,
+            status: Exit.isSuccess(exit) ? exit.value.status : null
+          })))
+  )
 
 const pipeline = (def: RouteDef) =>
   Effect.gen(function*() {
@@ -306,7 +338,8 @@ const pipeline = (def: RouteDef) =>
         errorResponse(new Errors.ApiError({ status: 500, message: "Internal server error" }))
       )
     ),
-    Effect.tap((response) => Effect.flatMap(Stats, (stats) => stats.status(response.status)))
+    Effect.tap((response) => Effect.flatMap(Stats, (stats) => stats.status(response.status))),
+    journaled(def.id)
   )
 
 const notFound = Effect.gen(function*() {
@@ -327,9 +360,12 @@ const notFound = Effect.gen(function*() {
       details: "route/not_found"
     })
   )
-})
+}).pipe(journaled("unmatched"))
 
-/** The simulator as one HttpApp. */
-export const app = HttpRouter.fromIterable(
-  routes.map((def) => HttpRouter.makeRoute(def.method, def.path, pipeline(def)))
-).pipe(Effect.catchTag("RouteNotFound", () => notFound))
+/** The simulator as one HttpApp: timers that fell due run first, so every answer sees the present. */
+export const app = Effect.zipRight(
+  Effect.flatMap(SimClock, (clock) => clock.runDue),
+  HttpRouter.fromIterable(
+    routes.map((def) => HttpRouter.makeRoute(def.method, def.path, pipeline(def)))
+  ).pipe(Effect.catchTag("RouteNotFound", () => notFound))
+)
