@@ -41,6 +41,8 @@ export interface Options {
   readonly speed?: number | undefined
   /** Where webhook events are POSTed. */
   readonly webhookUrl?: string | undefined
+  /** Signs webhook deliveries (Standard Webhooks / Svix headers) with this secret: `whsec_` and base64. */
+  readonly webhookSecret?: string | undefined
   /** `real` (default): time flows, scaled by `speed`; `manual`: time moves only via `advance`. */
   readonly clock?: SimClock.Mode | undefined
   /** Seed for generated SR uuids (default 0). */
@@ -148,7 +150,9 @@ export const start = (
       RateLimit.layer(options.rateLimit ?? {}),
       Faults.layer,
       Stats.layer,
-      Webhooks.layer({ url: options.webhookUrl }).pipe(Layer.provide(FetchHttpClient.layer))
+      Webhooks.layer({ url: options.webhookUrl, secret: options.webhookSecret }).pipe(
+        Layer.provide(FetchHttpClient.layer)
+      )
     )
     const services = Layer.mergeAll(Uploads.layer, Lifecycle.layer({ stepMs: options.stepMs })).pipe(
       Layer.provideMerge(state),

@@ -12,6 +12,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { parseArgs } from "node:util"
+import { Webhook } from "standardwebhooks"
 import * as Simulator from "./Simulator.js"
 
 const usage = `Usage: legitmark-simulator [options]
@@ -23,6 +24,7 @@ const usage = `Usage: legitmark-simulator [options]
   --manual-clock           time moves only via POST /__control/advance
   --step-ms MS             simulated ms between SR transitions (default 60000)
   --webhook-url URL        where webhook events are POSTed
+  --webhook-secret SECRET  sign them (Standard Webhooks headers) with this whsec_ secret
   --seed N                 seed for generated ids
   --help`
 
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     "manual-clock": { type: "boolean" },
     "step-ms": { type: "string" },
     "webhook-url": { type: "string" },
+    "webhook-secret": { type: "string" },
     seed: { type: "string" },
     help: { type: "boolean" }
   }
@@ -66,6 +69,17 @@ const rateLimit = (() => {
     : { limit: Number(match[1]), windowMs: Number(match[2]) * 1000 }
 })()
 
+const webhookSecret = (() => {
+  const secret = values["webhook-secret"]
+  if (secret === undefined) return undefined
+  try {
+    new Webhook(secret)
+    return secret
+  } catch {
+    return fail("--webhook-secret must be whsec_ followed by base64")
+  }
+})()
+
 const options: Simulator.Options = {
   port: number("port", values.port) ?? 0,
   host: values.host ?? "127.0.0.1",
@@ -75,6 +89,7 @@ const options: Simulator.Options = {
   clock: values["manual-clock"] === true ? "manual" : "real",
   stepMs: number("step-ms", values["step-ms"]),
   webhookUrl: values["webhook-url"],
+  webhookSecret,
   seed: number("seed", values.seed)
 }
 
