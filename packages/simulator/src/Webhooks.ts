@@ -91,6 +91,15 @@ export interface WebhooksService {
  */
 export class Webhooks extends Context.Tag("@effect-legitmark/simulator/Webhooks")<Webhooks, WebhooksService>() {}
 
+/**
+ * A Standard Webhooks secret: base64 (of at least one byte), usually after `whsec_`.
+ *
+ * @since 0.1.0
+ */
+export const isSecret = (secret: string): boolean =>
+  /^(whsec_)?(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(secret) &&
+  secret.replace(/^whsec_/, "").length > 0
+
 class DeliveryFailed extends Data.TaggedError("DeliveryFailed")<{ readonly status: number | null }> {}
 
 /**
@@ -109,8 +118,11 @@ export interface Options {
 export const make = (options: Options = {}) =>
   Effect.gen(function*() {
     const signer = options.secret === undefined ? undefined : yield* Effect.try({
-      try: () => new Webhook(options.secret ?? ""),
-      catch: () => new Error("the webhook secret must be whsec_ followed by base64")
+      try: () => {
+        if (!isSecret(options.secret ?? "")) throw new Error("not base64")
+        return new Webhook(options.secret ?? "")
+      },
+      catch: () => new Error("the webhook secret must be base64, after an optional whsec_ prefix")
     }).pipe(Effect.orDie)
     const clock = yield* SimClock
     // The network answer timeout is wall-clock time; only the retry delays are simulated.

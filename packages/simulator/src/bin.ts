@@ -12,8 +12,8 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { parseArgs } from "node:util"
-import { Webhook } from "standardwebhooks"
 import * as Simulator from "./Simulator.js"
+import * as Webhooks from "./Webhooks.js"
 
 const usage = `Usage: legitmark-simulator [options]
   --port N                 port (default 0: a free port)
@@ -72,12 +72,7 @@ const rateLimit = (() => {
 const webhookSecret = (() => {
   const secret = values["webhook-secret"]
   if (secret === undefined) return undefined
-  try {
-    new Webhook(secret)
-    return secret
-  } catch {
-    return fail("--webhook-secret must be whsec_ followed by base64")
-  }
+  return Webhooks.isSecret(secret) ? secret : fail("--webhook-secret must be base64, after an optional whsec_ prefix")
 })()
 
 const options: Simulator.Options = {

@@ -25,7 +25,15 @@ const runBin = (args: ReadonlyArray<string>) =>
 describe("legitmark-simulator bin", () => {
   it.live("serves the API with the given key and rate limit", () =>
     Effect.gen(function*() {
-      const { url } = yield* runBin(["--api-key", "leo_bin", "--rate-limit", "2/60", "--manual-clock"])
+      const { url } = yield* runBin([
+        "--api-key",
+        "leo_bin",
+        "--rate-limit",
+        "2/60",
+        "--manual-clock",
+        "--webhook-secret",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+      ])
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
       const get = (key: string) =>
         Effect.promise(() => fetch(`${url}/api/v2/reasons`, { headers: { authorization: `Bearer ${key}` } }))
@@ -36,4 +44,18 @@ describe("legitmark-simulator bin", () => {
       yield* get("leo_bin")
       assert.strictEqual((yield* get("leo_bin")).status, 429)
     }).pipe(Effect.scoped))
+
+  it.live("refuses a --webhook-secret that is not base64", () =>
+    Effect.gen(function*() {
+      const refused = yield* Effect.async<{ readonly code: number | null; readonly stderr: string }>((resume) => {
+        const child = spawn(tsx, [bin, "--port", "0", "--webhook-secret", "hunter2"], {
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        let stderr = ""
+        child.stderr.on("data", (chunk: Buffer) => stderr += chunk.toString("utf8"))
+        child.on("exit", (code) => resume(Effect.succeed({ code, stderr })))
+      })
+      assert.strictEqual(refused.code, 2)
+      assert.include(refused.stderr, "--webhook-secret must be base64, after an optional whsec_ prefix")
+    }))
 })

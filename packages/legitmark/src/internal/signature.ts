@@ -29,14 +29,23 @@ const reasonOf = (error: unknown): string => {
   return "no signature matches the body"
 }
 
+// The package decodes base64 leniently; a secret mistyped or pasted whole must fail at start instead.
+const isBase64Secret = (secret: string) =>
+  /^(whsec_)?(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(secret) &&
+  secret.replace(/^whsec_/, "").length > 0
+
 /**
- * A verifier for `secret` (`whsec_` and base64, as Svix and Standard Webhooks issue them). A secret that
- * is not one fails as a `ConfigError` that does not show it.
+ * A verifier for `secret` (base64, usually after `whsec_`, as Svix and Standard Webhooks issue them). A
+ * secret that is not one fails as a `ConfigError` that does not show it.
  */
 export const make = (secret: Redacted.Redacted): Effect.Effect<Verify, ConfigError.ConfigError> =>
   Effect.try({
-    try: () => new Webhook(Redacted.value(secret)),
-    catch: () => ConfigError.InvalidData(["secret"], "the webhook secret must be whsec_ followed by base64")
+    try: () => {
+      if (!isBase64Secret(Redacted.value(secret))) throw new Error("not base64")
+      return new Webhook(Redacted.value(secret))
+    },
+    catch: () =>
+      ConfigError.InvalidData(["secret"], "the webhook secret must be base64, after an optional whsec_ prefix")
   }).pipe(
     Effect.map((webhook): Verify => (headers, body) => {
       const id = header(headers, "id")
