@@ -330,7 +330,9 @@ export type ConfirmableEvent = Extract<WebhookEvent, { readonly _tag: "StateChan
  * @category models
  */
 export class Confirmed extends Data.TaggedClass("Confirmed")<{
-  /** `dedupeKey(event)`: no other event with this key is handed on within the dedupe window. */
+  /** The delivery's inbox entry: the same each time this delivery is handed on again (at least once). */
+  readonly id: string
+  /** `dedupeKey(event)`: no other delivery with this key is handed on within the dedupe window. */
   readonly key: string
   readonly event: ConfirmableEvent
   readonly sr: ServiceRequest
@@ -367,7 +369,9 @@ export class Confirmed extends Data.TaggedClass("Confirmed")<{
  * @category models
  */
 export class Unconfirmed extends Data.TaggedClass("Unconfirmed")<{
-  /** `dedupeKey(event)`. */
+  /** The delivery's inbox entry: the same each time this delivery is handed on again (at least once). */
+  readonly id: string
+  /** `dedupeKey(event)`: no other delivery with this key is handed on within the dedupe window. */
   readonly key: string
   readonly event: WebhookEvent
 }> {}
@@ -493,8 +497,9 @@ const decodeSr = Schema.decodeUnknown(SrJson)
  *   makes the genuine one a duplicate. Events with a key held within `dedupeWindow` are not handed on.
  * - **At least once**: `handler` runs from the inbox, after the 200. If it fails it runs again on
  *   `retry`; if the process dies, another worker (or the restarted process) takes the entry when its
- *   lease runs out. So make the handler idempotent per `received.key` — or, with a transactional
- *   `SqlWebhookInbox`, write through the same `SqlClient`: the writes commit with the inbox's mark, once.
+ *   lease runs out. So make the handler idempotent per `received.id` (or per `received.key`, when the
+ *   same state reached again may be ignored too) — or, with a transactional `SqlWebhookInbox`, write
+ *   through the same `SqlClient`: the writes commit with the inbox's mark, exactly once.
  *
  * The handler runs with the context of the effect that builds the app (so `R` is provided there), in a
  * worker that lives as long as that effect's scope.
@@ -646,7 +651,7 @@ const make = <E, R>(
             Agreed: ({ sr }) =>
               Effect.flatMap(
                 encodeSr(sr).pipe(Effect.orDie),
-                (json) => bindAndHandle(entry, new Confirmed({ key: dedupeKey(event), event, sr }), json)
+                (json) => bindAndHandle(entry, new Confirmed({ id: entry.id, key: dedupeKey(event), event, sr }), json)
               ),
             Disagreed: ({ actual }) => recheckLater(entry, event, actual),
             Unconfirmable: () =>
@@ -661,11 +666,11 @@ const make = <E, R>(
     // An entry bound in an earlier attempt is handed on as it was bound, without asking the API again.
     const rebound = (entry: WebhookInboxModule.Entry, key: string, event: WebhookEvent) =>
       entry.confirmation === null || event._tag === "Unknown" ?
-        handle(entry, new Unconfirmed({ key, event })) :
+        handle(entry, new Unconfirmed({ id: entry.id, key, event })) :
         decodeSr(entry.confirmation).pipe(
           Effect.matchCauseEffect({
             onFailure: (cause) => failedAttempt(entry, "its stored confirmation could not be read", cause),
-            onSuccess: (sr) => handle(entry, new Confirmed({ key, event, sr }))
+            onSuccess: (sr) => handle(entry, new Confirmed({ id: entry.id, key, event, sr }))
           })
         )
 
@@ -681,7 +686,7 @@ const make = <E, R>(
             entry.key !== null ?
               rebound(entry, entry.key, event) :
               event._tag === "Unknown" || client === undefined ?
-              bindAndHandle(entry, new Unconfirmed({ key: dedupeKey(event), event }), null) :
+              bindAndHandle(entry, new Unconfirmed({ id: entry.id, key: dedupeKey(event), event }), null) :
               confirmAndHandle(entry, event, client)
         }),
         // The inbox failed (or the lease passed to another worker): the entry stays claimed until its

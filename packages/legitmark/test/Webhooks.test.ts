@@ -469,23 +469,24 @@ describe("Webhooks.httpApp over HTTP", () => {
 
   it.scopedLive("hands an event recorded before its app stopped on to the next app on the same inbox", () =>
     Effect.gen(function*() {
-      const started = yield* Deferred.make<void>()
+      const started = yield* Deferred.make<string>()
       const interrupted = yield* Deferred.make<void>()
       const first = yield* Scope.make()
-      const { post } = yield* serve(() =>
-        Deferred.succeed(started, undefined).pipe(
+      const { post } = yield* serve((received) =>
+        Deferred.succeed(started, received.id).pipe(
           Effect.zipRight(Effect.never),
           Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
         ), { confirm: false }).pipe(Scope.extend(first))
       expect((yield* post(invalidated)).status).toBe(200)
-      yield* Deferred.await(started)
+      const id = yield* Deferred.await(started)
       // Closing the app's scope interrupts the handler and hands the entry back at once.
       yield* Scope.close(first, Exit.void)
       yield* Deferred.await(interrupted)
       const { handler, received } = yield* recorder
       yield* serve(handler, { confirm: false })
       const again = yield* Queue.take(received)
-      expect(again.key).toBe(`${SR}:invalidate_sr`)
+      // The same delivery, handed on again: the same entry id and key.
+      expect([again.id, again.key]).toEqual([id, `${SR}:invalidate_sr`])
       yield* inboxUntil((c) => c.handled === 1 && c.pending === 0)
     }).pipe(Effect.provide(TestLayer)))
 })
