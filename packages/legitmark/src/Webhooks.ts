@@ -35,8 +35,7 @@ import { sha256 } from "./internal/digest.js"
 import * as InboxWorker from "./internal/inboxWorker.js"
 import { delayAfter } from "./internal/schedule.js"
 import * as Signature from "./internal/signature.js"
-import type * as WebhookInboxModule from "./WebhookInbox.js"
-import { WebhookInbox } from "./WebhookInbox.js"
+import { type Entry, type Status, WebhookInbox } from "./WebhookInbox.js"
 
 /**
  * A rejected side, the same for both payload generations: `reason` is always the human-readable text;
@@ -567,15 +566,15 @@ const make = <E, R>(
 
     // --- the worker: from the inbox to the handler ---
 
-    const settle = (entry: WebhookInboxModule.Entry, status: Exclude<WebhookInboxModule.Status, "pending">) =>
+    const settle = (entry: Entry, status: Exclude<Status, "pending">) =>
       inbox.settle({ id: entry.id, owner, status }, Effect.void)
 
-    const release = (entry: WebhookInboxModule.Entry, delay: Duration.Duration, counts: {
+    const release = (entry: Entry, delay: Duration.Duration, counts: {
       readonly checks: number
       readonly failures: number
     }) => inbox.release({ id: entry.id, owner, delay, ...counts })
 
-    const failedAttempt = (entry: WebhookInboxModule.Entry, what: string, cause: Cause.Cause<unknown>) =>
+    const failedAttempt = (entry: Entry, what: string, cause: Cause.Cause<unknown>) =>
       Effect.gen(function*() {
         const failures = entry.failures + 1
         const delay = yield* delayAfter(retry, failures)
@@ -587,7 +586,7 @@ const make = <E, R>(
         return yield* release(entry, delay.value, { checks: entry.checks, failures })
       })
 
-    const handle = (entry: WebhookInboxModule.Entry, received: Received) =>
+    const handle = (entry: Entry, received: Received) =>
       inbox.settle(
         { id: entry.id, owner, status: "handled" },
         Effect.suspend(() => handler(received)).pipe(
@@ -600,7 +599,7 @@ const make = <E, R>(
         )
       ).pipe(Effect.catchTag("HandlerFailure", (failure) => failedAttempt(entry, "the handler failed", failure.cause)))
 
-    const bindAndHandle = (entry: WebhookInboxModule.Entry, received: Received, confirmation: string | null) =>
+    const bindAndHandle = (entry: Entry, received: Received, confirmation: string | null) =>
       Effect.flatMap(
         inbox.bind({ id: entry.id, owner, key: received.key, confirmation, window }),
         (holds) =>
@@ -612,7 +611,7 @@ const make = <E, R>(
             )
       )
 
-    const recheckLater = (entry: WebhookInboxModule.Entry, event: ConfirmableEvent, actual: State | null) =>
+    const recheckLater = (entry: Entry, event: ConfirmableEvent, actual: State | null) =>
       Effect.gen(function*() {
         const checks = entry.checks + 1
         const delay = yield* delayAfter(recheck, checks)
@@ -632,7 +631,7 @@ const make = <E, R>(
       })
 
     const confirmAndHandle = (
-      entry: WebhookInboxModule.Entry,
+      entry: Entry,
       event: ConfirmableEvent,
       api: LegitmarkClient.Service
     ) =>
@@ -664,7 +663,7 @@ const make = <E, R>(
       )
 
     // An entry bound in an earlier attempt is handed on as it was bound, without asking the API again.
-    const rebound = (entry: WebhookInboxModule.Entry, key: string, event: WebhookEvent) =>
+    const rebound = (entry: Entry, key: string, event: WebhookEvent) =>
       entry.confirmation === null || event._tag === "Unknown" ?
         handle(entry, new Unconfirmed({ id: entry.id, key, event })) :
         decodeSr(entry.confirmation).pipe(
@@ -674,7 +673,7 @@ const make = <E, R>(
           })
         )
 
-    const processEntry = (entry: WebhookInboxModule.Entry): Effect.Effect<void, never, R> =>
+    const processEntry = (entry: Entry): Effect.Effect<void, never, R> =>
       decodeJson(entry.body).pipe(
         Effect.matchEffect({
           onFailure: (error) =>
