@@ -61,6 +61,10 @@ DEPS=(
 if node -e "process.exit(require('./packages/client/package.json').peerDependencies?.['@effect/experimental'] ? 0 : 1)"; then
   DEPS+=("@effect/experimental@$(version client @effect/experimental)")
 fi
+# The optional peer of effect-legitmark/SqlWebhookInbox, which the import check below loads.
+if node -e "process.exit(require('./packages/legitmark/package.json').peerDependencies?.['@effect/sql'] ? 0 : 1)"; then
+  DEPS+=("@effect/sql@$(version legitmark @effect/sql)")
+fi
 
 # The README's Usage block, verbatim.
 QUICKSTART="$(awk '/^## Usage/{u=1} u && /^```ts/{c=1; next} c && /^```/{exit} c' README.md)"

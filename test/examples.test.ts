@@ -49,9 +49,10 @@ const examples: ReadonlyArray<readonly [string, ReadonlyArray<RegExp>]> = [
   ]],
   ["authenticate.ts", [/2\/2 Uploaded/, /Submitted SR .*: QC\/PENDING/, /Verdict: authentic/]],
   ["webhook-server.ts", [
-    /webhook: .* is now QC\/PENDING/,
-    /is now COMPLETE\/APPROVED/,
-    /Verdict by webhook: authentic/
+    /webhook: .* is now QC\/PENDING \(confirmed\)/,
+    /is now COMPLETE\/APPROVED \(confirmed\)/,
+    /Verdict by webhook: Authentic/,
+    /Inbox: \d+ handled/
   ]]
 ]
 

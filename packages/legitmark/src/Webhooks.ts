@@ -1,31 +1,41 @@
 /**
  * Webhooks (Legitmark → partner): decode both payload generations into one `WebhookEvent` union, read
- * it with predicates, deduplicate redeliveries, and receive them with an `HttpApp` for `@effect/platform`
- * servers that acknowledges at once.
+ * it with predicates, and receive them with an `HttpApp` for `@effect/platform` servers that checks
+ * their signature, records them in a `WebhookInbox` before it answers 200, and hands each on to your
+ * handler once the API confirms it.
  *
  * This is the one module of `effect-legitmark` that imports `@effect/platform`: the `HttpApp` handler is
  * part of its contract.
  *
  * @since 0.1.0
  */
+import { LegitmarkClient } from "@effect-legitmark/client"
+import { ServiceRequest } from "@effect-legitmark/schema/ServiceRequest"
 import type { State } from "@effect-legitmark/schema/State"
 import * as Webhook from "@effect-legitmark/schema/Webhook"
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
-import * as Clock from "effect/Clock"
+import type * as ConfigError from "effect/ConfigError"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as FiberSet from "effect/FiberSet"
+import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
+import * as Queue from "effect/Queue"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
+import * as Body from "./internal/body.js"
+import { sha256 } from "./internal/digest.js"
+import * as InboxWorker from "./internal/inboxWorker.js"
+import { delayAfter } from "./internal/schedule.js"
+import * as Signature from "./internal/signature.js"
+import { type Entry, type Status, WebhookInbox } from "./WebhookInbox.js"
 
 /**
  * A rejected side, the same for both payload generations: `reason` is always the human-readable text;
@@ -300,146 +310,430 @@ export const dedupeKey = (event: WebhookEvent): string => {
   }
 }
 
+// --- what the handler receives ----------------------------------------------------------------------
+
+/**
+ * The events the API can confirm: a state change, a media rejection, an invalidation.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ConfirmableEvent = Extract<WebhookEvent, { readonly _tag: "StateChange" | "MediaRejected" | "Invalidated" }>
+
+/**
+ * An event the API agreed with: the client re-read the SR and found it in the state the event announces
+ * (QC/REJECTED for a media rejection, CANCELLED for an invalidation). `sr` is the SR as the API answered:
+ * act on `state` and `referenceId`, which come from it, not from what was posted.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export class Confirmed extends Data.TaggedClass("Confirmed")<{
+  /** The delivery's inbox entry: the same each time this delivery is handed on again (at least once). */
+  readonly id: string
+  /** `dedupeKey(event)`: no other delivery with this key is handed on within the dedupe window. */
+  readonly key: string
+  readonly event: ConfirmableEvent
+  readonly sr: ServiceRequest
+}> {
+  /**
+   * The SR's state, as the API answered it.
+   *
+   * @since 0.2.0
+   */
+  get state(): State {
+    return this.sr.state
+  }
+  /**
+   * @since 0.2.0
+   */
+  get srUuid(): string {
+    return this.sr.uuid
+  }
+  /**
+   * Your reference id: the SR's `external_id` as the API answered it, else the event's.
+   *
+   * @since 0.2.0
+   */
+  get referenceId(): string | null {
+    return this.sr.external_id ?? this.event.referenceId
+  }
+}
+
+/**
+ * An event handed on as it was posted, without confirmation: confirmation is off, or the event is
+ * `Unknown` (a type this version cannot confirm). Never act on it as a verdict.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export class Unconfirmed extends Data.TaggedClass("Unconfirmed")<{
+  /** The delivery's inbox entry: the same each time this delivery is handed on again (at least once). */
+  readonly id: string
+  /** `dedupeKey(event)`: no other delivery with this key is handed on within the dedupe window. */
+  readonly key: string
+  readonly event: WebhookEvent
+}> {}
+
+/**
+ * What `httpApp` hands to its handler: `Confirmed` or `Unconfirmed`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Received = Confirmed | Unconfirmed
+
 // --- HttpApp ----------------------------------------------------------------------------------------
 
 /**
  * @since 0.1.0
  */
 export interface HttpAppOptions {
-  /** How long a delivered event's `dedupeKey` suppresses redeliveries. Default 10 minutes. */
-  readonly dedupeWindow?: Duration.DurationInput | undefined
-  /** Larger bodies are answered 400 (and not kept in memory). Default 1 MB. */
+  /**
+   * The Standard Webhooks / Svix signing secret (`whsec_…`). With one, every request must carry a valid
+   * `webhook-id` / `webhook-timestamp` / `webhook-signature` (or `svix-…`) set, checked on the raw body:
+   * otherwise 401. Default: none (requests are not signed; confirmation is what makes them trusted).
+   */
+  readonly secret?: Redacted.Redacted | undefined
+  /**
+   * Re-read the SR from the API before handing on a state change, media rejection or invalidation, and
+   * hand it on only when the API agrees (default true). False hands every event on as `Unconfirmed`, as
+   * posted, and needs no `LegitmarkClient`.
+   */
+  readonly confirm?: boolean | undefined
+  /** Larger bodies are answered 413 (default 1 MB). */
   readonly maxBodyBytes?: number | undefined
+  /** Events with the same `dedupeKey` within this window are handed on once (default 10 minutes). */
+  readonly dedupeWindow?: Duration.DurationInput | undefined
+  /**
+   * How long finished entries are kept; a delivery with the same `webhook-id` (signed) or the same bytes
+   * within it is acknowledged and not handed on again (default 1 day).
+   */
+  readonly retention?: Duration.DurationInput | undefined
+  /**
+   * When the API does not (yet) agree with an event, when to read the SR again; once the schedule is done
+   * the event is dropped as unconfirmed. Default: after 2 s, doubling, 8 times (about 8½ minutes in all).
+   */
+  readonly recheck?: Schedule.Schedule<unknown, unknown> | undefined
+  /**
+   * When the handler fails, or the API cannot be read, when to try again; once the schedule is done the
+   * entry is marked failed. Default: after 1 s, doubling to at most 5 minutes apart, for 24 hours.
+   */
+  readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
+  /** Entries processed at once (default 8). */
+  readonly concurrency?: number | undefined
+  /** How long a worker holds an entry before another may take it; renewed while held (default 30 s). */
+  readonly lease?: Duration.DurationInput | undefined
+  /** How often the inbox is polled for entries due again or recorded by other replicas (default 1 s). */
+  readonly pollInterval?: Duration.DurationInput | undefined
 }
 
-const defaultDedupeWindow = Duration.minutes(10)
-const defaultMaxBodyBytes = 1024 * 1024
-
-/**
- * Keys seen within the window. Entries expire in insertion order (each lives for the same window), so
- * expired ones are dropped from the front; time comes from the `Clock`, so a `TestClock` drives it.
- */
-const makeDedupe = (window: Duration.Duration) =>
-  Effect.sync(() => {
-    const expiries = new Map<string, number>()
-    const windowMillis = Duration.toMillis(window)
-    /** Records `key` and answers whether it is new (not seen within the window). */
-    return (key: string): Effect.Effect<boolean> =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        for (const [k, expiresAt] of expiries) {
-          if (expiresAt > now) break
-          expiries.delete(k)
-        }
-        if (expiries.has(key)) return false
-        expiries.set(key, now + windowMillis)
-        return true
-      })
-  })
-
-const tooLarge = (maxBytes: number) => new WebhookDecodeError({ reason: `the body exceeds ${maxBytes} bytes` })
-
-/**
- * Reads a body of at most `maxBytes`. A declared larger length is refused before reading; a longer body
- * without one is read to its end and dropped (keeping nothing past the limit), so that the 400 reaches
- * the sender instead of a reset connection.
- */
-const readBody = (
-  request: HttpServerRequest.HttpServerRequest,
-  maxBytes: number
-): Effect.Effect<string, WebhookDecodeError> => {
-  const declared = Number(request.headers["content-length"] ?? 0)
-  if (declared > maxBytes) return Effect.fail(tooLarge(maxBytes))
-  return request.stream.pipe(
-    Stream.mapError(() => new WebhookDecodeError({ reason: "the body could not be read" })),
-    Stream.runFold({ size: 0, chunks: Chunk.empty<Uint8Array>() }, (acc, chunk) => {
-      const size = acc.size + chunk.byteLength
-      return { size, chunks: size > maxBytes ? Chunk.empty<Uint8Array>() : Chunk.append(acc.chunks, chunk) }
-    }),
-    Effect.filterOrFail(({ size }) => size <= maxBytes, () => tooLarge(maxBytes)),
-    Effect.map(({ chunks, size }) => {
-      const bytes = new Uint8Array(size)
-      let offset = 0
-      for (const chunk of chunks) {
-        bytes.set(chunk, offset)
-        offset += chunk.byteLength
-      }
-      return new TextDecoder().decode(bytes)
-    })
-  )
+const defaults = {
+  maxBodyBytes: 1024 * 1024,
+  dedupeWindow: Duration.minutes(10),
+  retention: Duration.days(1),
+  recheck: Schedule.exponential("2 seconds").pipe(Schedule.intersect(Schedule.recurs(8))),
+  retry: Schedule.exponential("1 second").pipe(
+    Schedule.either(Schedule.spaced("5 minutes")),
+    Schedule.upTo("24 hours")
+  ),
+  concurrency: 8,
+  lease: Duration.seconds(30),
+  pollInterval: Duration.seconds(1)
 }
 
-const badRequest = (error: WebhookDecodeError) =>
+const refuse = (status: number, reason: string) =>
   Effect.as(
-    Effect.logDebug(`webhook rejected: ${error.reason}`),
-    HttpServerResponse.unsafeJson({ error: error.reason }, { status: 400 })
+    Effect.logDebug(`webhook refused (${status}): ${reason}`),
+    HttpServerResponse.unsafeJson({ error: reason }, { status })
   )
+
+/** The handler failed (or died); kept apart from the inbox's own failures. */
+class HandlerFailure extends Data.TaggedError("HandlerFailure")<{ readonly cause: Cause.Cause<unknown> }> {}
+
+type Check = Data.TaggedEnum<{
+  Agreed: { readonly sr: ServiceRequest }
+  Disagreed: { readonly actual: State | null }
+  Unconfirmable: {}
+}>
+const Check = Data.taggedEnum<Check>()
+
+const sameState = (a: State, b: State) => a.primary === b.primary && (a.supplement ?? null) === (b.supplement ?? null)
+
+const agrees = (event: ConfirmableEvent, state: State): boolean => {
+  switch (event._tag) {
+    case "StateChange":
+      return sameState(event.state, state)
+    case "MediaRejected":
+      return state.primary === "QC" && state.supplement === "REJECTED"
+    case "Invalidated":
+      return state.primary === "CANCELLED"
+  }
+}
+
+const describeState = (state: State | null) =>
+  state === null ? "no such SR" : `${state.primary}/${state.supplement ?? "null"}`
+
+const SrJson = Schema.parseJson(ServiceRequest)
+const encodeSr = Schema.encode(SrJson)
+const decodeSr = Schema.decodeUnknown(SrJson)
 
 /**
  * An `HttpApp` that receives Legitmark webhooks, for any `@effect/platform` server (mount it at the
- * webhook URL with `HttpRouter.post`, or serve it alone):
+ * webhook URL with `HttpRouter.post`, or serve it alone), and feeds `handler` from a `WebhookInbox`:
  *
- * - answers 200 at once and hands the event to `onEvent` in a background fiber, so a slow handler never
- *   delays the acknowledgement; those fibers are interrupted when the scope that built the app closes;
- * - drops redeliveries: an event whose `dedupeKey` was seen within `dedupeWindow` is acknowledged and
- *   not handed on;
- * - acknowledges unknown event types (and hands them on as `Unknown`);
- * - answers 400 `{ "error": reason }` to a body that is not a webhook (invalid JSON, not an object,
- *   missing `event_type`/`sr_uuid`, larger than `maxBodyBytes`), 405 to a method other than POST;
- * - never answers 500: a failure or defect of `onEvent` is logged at Warning.
+ * - **Answers**: 200 once the event is recorded in the inbox (or was already); 503 when the inbox cannot
+ *   record it, so that Legitmark delivers it again; 401 without a valid signature when a `secret` is set;
+ *   400 `{ "error": reason }` to a body that is not a webhook (invalid JSON, not an object, no string
+ *   `event_type` / `sr_uuid`); 413 to a body over `maxBodyBytes`; 405 to a method other than POST.
+ *   Unknown event types are acknowledged.
+ * - **Confirmed before trusted** (unless `confirm: false`): a state change, media rejection or
+ *   invalidation reaches `handler` only as `Confirmed`, after the SR was re-read from the API and agreed;
+ *   its `state` is the API's. When the API does not agree yet (it may lag the event), the event is kept
+ *   and checked again on `recheck`; when it never does (forged, stale, superseded by a later state) it is
+ *   dropped with a Warning. `Unknown` events are handed on as `Unconfirmed`.
+ * - **Once per key**: the dedupe key is bound only when the event is confirmed, so a forged event never
+ *   makes the genuine one a duplicate. Events with a key held within `dedupeWindow` are not handed on.
+ * - **At least once**: `handler` runs from the inbox, after the 200. If it fails it runs again on
+ *   `retry`; if the process dies, another worker (or the restarted process) takes the entry when its
+ *   lease runs out. So make the handler idempotent per `received.id` (or per `received.key`, when the
+ *   same state reached again may be ignored too) — or, with a transactional `SqlWebhookInbox`, write
+ *   through the same `SqlClient`: the writes commit with the inbox's mark, exactly once.
  *
- * `onEvent` runs with the context of the effect that builds the app (so `R` is provided there).
+ * The handler runs with the context of the effect that builds the app (so `R` is provided there), in a
+ * worker that lives as long as that effect's scope.
  *
  * @example
  * ```ts
- * import { HttpServer } from "@effect/platform"
+ * import { HttpRouter, HttpServer } from "@effect/platform"
  * import { NodeHttpServer } from "@effect/platform-node"
- * import { Webhooks } from "effect-legitmark"
- * import { Effect, Layer } from "effect"
+ * import { Verdict, WebhookInbox, Webhooks } from "effect-legitmark"
+ * import { Effect, Layer, Option } from "effect"
  * import { createServer } from "node:http"
  *
- * const WebhookServer = Layer.unwrapScoped(
- *   Effect.map(
- *     Webhooks.httpApp((event) => Effect.log("webhook", event._tag)),
- *     (app) => HttpServer.serve(app)
- *   )
- * ).pipe(Layer.provide(NodeHttpServer.layer(createServer, { port: 8080 })))
+ * const handler = (received: Webhooks.Received) =>
+ *   received._tag === "Confirmed" ?
+ *     Option.match(Verdict.fromServiceRequest(received.sr), {
+ *       onNone: () => Effect.log(`${received.referenceId} is now ${received.state.primary}`),
+ *       onSome: (verdict) => Effect.log(`${received.referenceId}: ${verdict._tag}`)
+ *     }) :
+ *     Effect.log(`not confirmed: ${received.event._tag}`)
+ *
+ * // Needs a LegitmarkClient (to confirm events) from your layers.
+ * export const WebhookServer = Layer.unwrapScoped(
+ *   Effect.map(Webhooks.httpApp(handler), (app) =>
+ *     HttpRouter.empty.pipe(HttpRouter.post("/webhooks/legitmark", app), HttpServer.serve()))
+ * ).pipe(
+ *   Layer.provide(WebhookInbox.layerMemory),
+ *   Layer.provide(NodeHttpServer.layer(createServer, { port: 8080 }))
+ * )
  * ```
  *
  * @since 0.1.0
  * @category http
  */
-export const httpApp = <E, R>(
-  onEvent: (event: WebhookEvent) => Effect.Effect<unknown, E, R>,
+export function httpApp<E, R>(
+  handler: (received: Received) => Effect.Effect<unknown, E, R>,
+  options: HttpAppOptions & { readonly confirm: false }
+): Effect.Effect<HttpApp.Default, ConfigError.ConfigError, R | WebhookInbox | Scope.Scope>
+export function httpApp<E, R>(
+  handler: (received: Received) => Effect.Effect<unknown, E, R>,
+  options?: HttpAppOptions
+): Effect.Effect<HttpApp.Default, ConfigError.ConfigError, R | WebhookInbox | LegitmarkClient | Scope.Scope>
+export function httpApp<E, R>(
+  handler: (received: Received) => Effect.Effect<unknown, E, R>,
   options: HttpAppOptions = {}
-): Effect.Effect<HttpApp.Default, never, R | Scope.Scope> =>
-  Effect.gen(function*() {
-    const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
-    const isNew = yield* makeDedupe(Duration.decode(options.dedupeWindow ?? defaultDedupeWindow))
-    const run = yield* FiberSet.makeRuntime<R>()
+): Effect.Effect<HttpApp.Default, ConfigError.ConfigError, R | WebhookInbox | LegitmarkClient | Scope.Scope> {
+  return options.confirm === false ?
+    make(handler, options, undefined) :
+    Effect.flatMap(LegitmarkClient, (client) => make(handler, options, client))
+}
 
-    const handle = (event: WebhookEvent) =>
-      Effect.suspend(() => onEvent(event)).pipe(
-        Effect.catchAllCause((cause) =>
-          Cause.isInterruptedOnly(cause) ?
-            Effect.void :
-            Effect.logWarning(`webhook handler failed for ${event._tag} of ${event.srUuid}`, cause)
-        ),
-        Effect.withSpan("Legitmark.webhooks.handle", {
-          attributes: { "legitmark.webhook.event": event._tag, "legitmark.sr_uuid": event.srUuid }
+const make = <E, R>(
+  handler: (received: Received) => Effect.Effect<unknown, E, R>,
+  options: HttpAppOptions,
+  client: LegitmarkClient.Service | undefined
+): Effect.Effect<HttpApp.Default, ConfigError.ConfigError, R | WebhookInbox | Scope.Scope> =>
+  Effect.gen(function*() {
+    const inbox = yield* WebhookInbox
+    const verify = options.secret === undefined ? undefined : yield* Signature.make(options.secret)
+    const maxBodyBytes = options.maxBodyBytes ?? defaults.maxBodyBytes
+    const window = Duration.decode(options.dedupeWindow ?? defaults.dedupeWindow)
+    const recheck = options.recheck ?? defaults.recheck
+    const retry = options.retry ?? defaults.retry
+    const owner = yield* Effect.sync(() => crypto.randomUUID())
+    const wake = yield* Queue.sliding<void>(1)
+
+    // --- the worker: from the inbox to the handler ---
+
+    const settle = (entry: Entry, status: Exclude<Status, "pending">) =>
+      inbox.settle({ id: entry.id, owner, status }, Effect.void)
+
+    const release = (entry: Entry, delay: Duration.Duration, counts: {
+      readonly checks: number
+      readonly failures: number
+    }) => inbox.release({ id: entry.id, owner, delay, ...counts })
+
+    const failedAttempt = (entry: Entry, what: string, cause: Cause.Cause<unknown>) =>
+      Effect.gen(function*() {
+        const failures = entry.failures + 1
+        const delay = yield* delayAfter(retry, failures)
+        if (Option.isNone(delay)) {
+          yield* Effect.logError(`webhook ${entry.id}: ${what} ${failures} times; marked failed`, cause)
+          return yield* settle(entry, "failed")
+        }
+        yield* Effect.logWarning(`webhook ${entry.id}: ${what}; trying again in ${Duration.format(delay.value)}`, cause)
+        return yield* release(entry, delay.value, { checks: entry.checks, failures })
+      })
+
+    const handle = (entry: Entry, received: Received) =>
+      inbox.settle(
+        { id: entry.id, owner, status: "handled" },
+        Effect.suspend(() => handler(received)).pipe(
+          Effect.catchAllCause((cause) =>
+            Cause.isInterruptedOnly(cause) ? Effect.interrupt : Effect.fail(new HandlerFailure({ cause }))
+          ),
+          Effect.withSpan("Legitmark.webhooks.handler", {
+            attributes: { "legitmark.webhook.key": received.key, "legitmark.webhook.received": received._tag }
+          })
+        )
+      ).pipe(Effect.catchTag("HandlerFailure", (failure) => failedAttempt(entry, "the handler failed", failure.cause)))
+
+    const bindAndHandle = (entry: Entry, received: Received, confirmation: string | null) =>
+      Effect.flatMap(
+        inbox.bind({ id: entry.id, owner, key: received.key, confirmation, window }),
+        (holds) =>
+          holds ?
+            handle(entry, received) :
+            Effect.zipRight(
+              Effect.logDebug(`webhook ${received.key}: already handed on (duplicate)`),
+              settle(entry, "duplicate")
+            )
+      )
+
+    const recheckLater = (entry: Entry, event: ConfirmableEvent, actual: State | null) =>
+      Effect.gen(function*() {
+        const checks = entry.checks + 1
+        const delay = yield* delayAfter(recheck, checks)
+        const claim = `${event._tag} of ${event.srUuid}`
+        if (Option.isNone(delay)) {
+          yield* Effect.logWarning(
+            `webhook ${claim} was not confirmed by the API (it answers ${describeState(actual)}) after ${checks} ` +
+              "checks: dropped as forged, stale or superseded"
+          )
+          return yield* settle(entry, "unconfirmed")
+        }
+        yield* Effect.logDebug(
+          `webhook ${claim} not confirmed yet (the API answers ${describeState(actual)}); ` +
+            `checking again in ${Duration.format(delay.value)}`
+        )
+        return yield* release(entry, delay.value, { checks, failures: entry.failures })
+      })
+
+    const confirmAndHandle = (
+      entry: Entry,
+      event: ConfirmableEvent,
+      api: LegitmarkClient.Service
+    ) =>
+      api.serviceRequests.get(event.srUuid).pipe(
+        Effect.map((sr) => agrees(event, sr.state) ? Check.Agreed({ sr }) : Check.Disagreed({ actual: sr.state })),
+        Effect.catchTags({
+          // The SR may not be readable yet; or it never existed.
+          NotFoundError: () => Effect.succeed(Check.Disagreed({ actual: null })),
+          // Not an SR id the API could have sent.
+          InvalidRequestError: () => Effect.succeed(Check.Unconfirmable())
+        }),
+        Effect.withSpan("Legitmark.webhooks.confirm", { attributes: { "legitmark.sr_uuid": event.srUuid } }),
+        Effect.matchCauseEffect({
+          onFailure: (cause) => failedAttempt(entry, "the API could not be read to confirm it", cause),
+          onSuccess: Check.$match({
+            Agreed: ({ sr }) =>
+              Effect.flatMap(
+                encodeSr(sr).pipe(Effect.orDie),
+                (json) => bindAndHandle(entry, new Confirmed({ id: entry.id, key: dedupeKey(event), event, sr }), json)
+              ),
+            Disagreed: ({ actual }) => recheckLater(entry, event, actual),
+            Unconfirmable: () =>
+              Effect.zipRight(
+                Effect.logWarning(`webhook ${event._tag} names no valid SR id: dropped`),
+                settle(entry, "unconfirmed")
+              )
+          })
         })
       )
 
-    const receive = (request: HttpServerRequest.HttpServerRequest) =>
-      readBody(request, maxBodyBytes).pipe(
-        Effect.flatMap(decodeJson),
-        Effect.flatMap((event) =>
-          Effect.map(isNew(dedupeKey(event)), (fresh) => {
-            // Forked into the app's FiberSet: the 200 does not wait for the user's effect.
-            if (fresh) run(handle(event))
-            return HttpServerResponse.empty({ status: 200 })
+    // An entry bound in an earlier attempt is handed on as it was bound, without asking the API again.
+    const rebound = (entry: Entry, key: string, event: WebhookEvent) =>
+      entry.confirmation === null || event._tag === "Unknown" ?
+        handle(entry, new Unconfirmed({ id: entry.id, key, event })) :
+        decodeSr(entry.confirmation).pipe(
+          Effect.matchCauseEffect({
+            onFailure: (cause) => failedAttempt(entry, "its stored confirmation could not be read", cause),
+            onSuccess: (sr) => handle(entry, new Confirmed({ id: entry.id, key, event, sr }))
           })
-        ),
-        Effect.catchTag("WebhookDecodeError", badRequest)
+        )
+
+    const processEntry = (entry: Entry): Effect.Effect<void, never, R> =>
+      decodeJson(entry.body).pipe(
+        Effect.matchEffect({
+          onFailure: (error) =>
+            Effect.zipRight(
+              Effect.logWarning(`webhook ${entry.id}: stored body is not a webhook (${error.reason})`),
+              settle(entry, "failed")
+            ),
+          onSuccess: (event) =>
+            entry.key !== null ?
+              rebound(entry, entry.key, event) :
+              event._tag === "Unknown" || client === undefined ?
+              bindAndHandle(entry, new Unconfirmed({ id: entry.id, key: dedupeKey(event), event }), null) :
+              confirmAndHandle(entry, event, client)
+        }),
+        // The inbox failed (or the lease passed to another worker): the entry stays claimed until its
+        // lease runs out, then it is taken again.
+        Effect.catchTag("WebhookInboxError", (error) => Effect.logWarning(`webhook ${entry.id}: ${error.message}`)),
+        Effect.asVoid,
+        Effect.withSpan("Legitmark.webhooks.process", { attributes: { "legitmark.webhook.entry": entry.id } })
+      )
+
+    yield* InboxWorker.run({
+      inbox,
+      owner,
+      concurrency: Math.max(1, options.concurrency ?? defaults.concurrency),
+      lease: Duration.decode(options.lease ?? defaults.lease),
+      pollInterval: Duration.decode(options.pollInterval ?? defaults.pollInterval),
+      retention: Duration.decode(options.retention ?? defaults.retention),
+      window,
+      wake,
+      process: processEntry
+    })
+
+    // --- the receiver: from the request to the inbox ---
+
+    const receive = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function*() {
+        const bytes = yield* Body.read(request, maxBodyBytes)
+        const webhookId = verify === undefined ? undefined : yield* verify(request.headers, bytes)
+        const body = new TextDecoder().decode(bytes)
+        const event = yield* decodeJson(body)
+        // Signed, the authenticated webhook-id names the delivery; unsigned, only the bytes can (a
+        // webhook-id anyone may send must not make the genuine delivery look recorded).
+        const id = yield* sha256(webhookId === undefined ? `body:${body}` : `webhook-id:${webhookId}`)
+        yield* inbox.record({ id, body })
+        yield* Queue.offer(wake, undefined)
+        yield* Effect.logDebug(`webhook ${event._tag} for ${event.srUuid} recorded as ${id}`)
+        return HttpServerResponse.empty({ status: 200 })
+      }).pipe(
+        Effect.catchTags({
+          BodyTooLarge: (error) => refuse(413, error.message),
+          BodyUnreadable: (error) => refuse(400, error.message),
+          SignatureError: (error) => refuse(401, error.reason),
+          WebhookDecodeError: (error) => refuse(400, error.reason),
+          WebhookInboxError: (error) =>
+            Effect.zipRight(
+              Effect.logWarning("webhook not recorded; answering 503 so that it is delivered again", error),
+              refuse(503, "the event could not be recorded; deliver it again")
+            )
+        })
       )
 
     const app: HttpApp.Default = Effect.flatMap(
@@ -452,4 +746,4 @@ export const httpApp = <E, R>(
           )
     ).pipe(Effect.withSpan("Legitmark.webhooks.receive"))
     return app
-  })
+  }).pipe(Effect.annotateLogs({ module: "Webhooks" }))

@@ -83,6 +83,10 @@ export {
  */
 export * as Verdict from "./Verdict.js"
 /**
+ * @since 0.2.0
+ */
+export * as WebhookInbox from "./WebhookInbox.js"
+/**
  * @since 0.1.0
  */
 export * as Webhooks from "./Webhooks.js"

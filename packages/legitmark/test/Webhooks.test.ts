@@ -1,9 +1,4 @@
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpBody from "@effect/platform/HttpBody"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { describe, expect, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
@@ -11,50 +6,41 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FastCheck from "effect/FastCheck"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { readFileSync } from "node:fs"
-import { createServer } from "node:http"
 import { fileURLToPath } from "node:url"
+import * as WebhookInbox from "../src/WebhookInbox.js"
 import * as Webhooks from "../src/Webhooks.js"
+import * as SrApi from "./support/SrApi.js"
+import {
+  errorOf,
+  inboxUntil,
+  invalidated as invalidatedOf,
+  mediaRejected as mediaRejectedOf,
+  recorder,
+  serve,
+  SR,
+  sr,
+  stateChange,
+  TestLayer,
+  unknownEvent as unknownEventOf
+} from "./support/WebhookServer.js"
 
 const fixtures = (JSON.parse(
   readFileSync(fileURLToPath(new URL("../../../test/fixtures/payloads.json", import.meta.url)), "utf8")
 ) as ReadonlyArray<{ readonly kind: string; readonly body: unknown }>).filter((f) => f.kind === "webhook")
 
-const SR = "8e61c991-553a-4a58-9eb6-561b64c11908"
-
-// Shapes as the simulator (packages/simulator/src/Lifecycle.ts) emits them: the current generation.
-const stateChange = (primary: string, supplement: string | null, srUuid = SR) => ({
-  event_type: "state_change",
-  sr_uuid: srUuid,
-  reference_id: "ITEM-1",
-  timestamp: "2026-02-10T12:00:00.000Z",
-  state: { primary, supplement }
-})
-
-const mediaRejected = {
-  event_type: "media_rejected",
-  sr_uuid: SR,
-  reference_id: "ITEM-1",
-  timestamp: "2026-02-10T12:15:00.000Z",
-  sides: [{ side: "Front", reason: "Image is Blurry", message: "Please capture a clearer photo." }]
-}
-
-const invalidated = {
-  event_type: "invalidate_sr",
-  sr_uuid: SR,
-  reference_id: null,
-  timestamp: "2026-02-10T12:20:00.000Z",
-  invalidation_reason: { code: "NOT_SERVICEABLE", message: "We cannot authenticate this item." }
-}
-
-const unknownEvent = { event_type: "sr_archived", sr_uuid: SR, timestamp: "2026-02-10T13:00:00Z", archived_by: "ops" }
+const mediaRejected = mediaRejectedOf()
+const invalidated = invalidatedOf()
+const unknownEvent = unknownEventOf()
 
 const decodeSync = (body: unknown) => Effect.runSync(Webhooks.decode(body))
 const decodeError = (body: unknown) => Effect.runSync(Effect.flip(Webhooks.decode(body)))
@@ -283,70 +269,46 @@ describe("Webhooks.dedupeKey", () => {
 
 // --- the HttpApp ------------------------------------------------------------------------------------
 
-interface Answer {
-  readonly status: number
-  readonly body: string
+const fast = {
+  retry: Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(3))),
+  pollInterval: Duration.millis(10)
 }
 
-/**
- * Serves the webhook app on 127.0.0.1 (random port) and returns a function that POSTs a body to it. The
- * server lives as long as the effect provided with `ServerLive`.
- */
-const serve = <E, R>(
-  onEvent: (event: Webhooks.WebhookEvent) => Effect.Effect<unknown, E, R>,
-  options?: Webhooks.HttpAppOptions
-) =>
-  Effect.gen(function*() {
-    const app = yield* Webhooks.httpApp(onEvent, options)
-    yield* HttpServer.serveEffect(app)
-    const { address } = yield* HttpServer.HttpServer
-    if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
-    const url = `http://127.0.0.1:${address.port}/webhooks/legitmark`
-    const client = yield* HttpClient.HttpClient
-    const send = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer> =>
-      client.execute(request).pipe(
-        Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, body: text }))),
-        Effect.orDie
-      )
-    const postBody = (body: HttpBody.HttpBody) =>
-      send(HttpClientRequest.post(url).pipe(HttpClientRequest.setBody(body)))
-    return {
-      /** POSTs a string as is and anything else as JSON. */
-      post: (body: unknown) =>
-        postBody(HttpBody.text(typeof body === "string" ? body : JSON.stringify(body), "application/json")),
-      postBody,
-      get: send(HttpClientRequest.get(url))
-    }
-  })
-
-const ServerLive = NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })
-const withServer = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(Effect.provide([ServerLive, FetchHttpClient.layer]))
-
-const errorOf = (answer: Answer): unknown => (JSON.parse(answer.body) as { readonly error?: unknown }).error
-
 describe("Webhooks.httpApp over HTTP", () => {
-  it.scoped("answers 200 to every event type, unknown included, and hands each on", () =>
-    withServer(Effect.gen(function*() {
-      const received = yield* Queue.unbounded<Webhooks.WebhookEvent>()
-      const { post } = yield* serve((event) => Queue.offer(received, event))
+  it.scopedLive("answers 200 to every event type, unknown included, and hands each on", () =>
+    Effect.gen(function*() {
+      const api = yield* SrApi.SrApi
+      yield* api.set(sr(1), { primary: "QC", supplement: "APPROVED" })
+      yield* api.set(sr(2), { primary: "QC", supplement: "REJECTED" })
+      yield* api.set(sr(3), { primary: "CANCELLED", supplement: null })
+      const { handler, received } = yield* recorder
+      const { post } = yield* serve(handler)
       for (
-        const body of [
-          stateChange("QC", "APPROVED"),
-          mediaRejected,
-          invalidated,
-          unknownEvent,
-          ...fixtures.map((f) => f.body)
-        ]
+        const body of [stateChange("QC", "APPROVED", sr(1)), mediaRejectedOf(sr(2)), invalidatedOf(sr(3)), unknownEvent]
       ) {
         expect((yield* post(body)).status).toBe(200)
       }
-      const tags = yield* Effect.all(Array.from({ length: 4 + fixtures.length }, () => Queue.take(received)))
-      expect(tags.slice(0, 4).map((e) => e._tag)).toEqual(["StateChange", "MediaRejected", "Invalidated", "Unknown"])
-    })))
+      const handed = yield* Effect.all(Array.from({ length: 4 }, () => Queue.take(received)))
+      expect(handed.map((r) => `${r._tag} ${r.event._tag}`).sort()).toEqual([
+        "Confirmed Invalidated",
+        "Confirmed MediaRejected",
+        "Confirmed StateChange",
+        "Unconfirmed Unknown"
+      ])
+    }).pipe(Effect.provide(TestLayer)))
 
-  it.scoped("answers 400 with { error } to a body that is not a webhook, and hands nothing on", () =>
-    withServer(Effect.gen(function*() {
+  it.scopedLive("hands every published payload on as posted when confirmation is off", () =>
+    Effect.gen(function*() {
+      const { handler, received } = yield* recorder
+      const { post } = yield* serve(handler, { confirm: false })
+      for (const fixture of fixtures) expect((yield* post(fixture.body)).status).toBe(200)
+      const handed = yield* Effect.all(fixtures.map(() => Queue.take(received)))
+      expect(handed.every((r) => r._tag === "Unconfirmed" && r.event._tag !== "Unknown")).toBe(true)
+      expect(new Set(handed.map((r) => r.key)).size).toBe(fixtures.length)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.scopedLive("answers 400 with { error } to a body that is not a webhook, and records nothing", () =>
+    Effect.gen(function*() {
       const calls = yield* Ref.make(0)
       const { post } = yield* serve(() => Ref.update(calls, (n) => n + 1))
       const cases = [
@@ -364,63 +326,65 @@ describe("Webhooks.httpApp over HTTP", () => {
         expect(answer.status).toBe(400)
         expect(errorOf(answer)).toBe(reason)
       }
+      const inbox = yield* WebhookInbox.WebhookInbox
+      expect(Object.values(yield* inbox.counts).reduce((a, b) => a + b)).toBe(0)
       expect(yield* Ref.get(calls)).toBe(0)
-    })))
+    }).pipe(Effect.provide(TestLayer)))
 
-  it.scoped("answers 400 to a body over the default 1 MB limit", () =>
-    withServer(Effect.gen(function*() {
-      const { post } = yield* serve(() => Effect.void)
+  it.scopedLive("answers 413 to a body over the default 1 MB limit, and keeps the connection usable", () =>
+    Effect.gen(function*() {
+      const { post } = yield* serve(() => Effect.void, { confirm: false })
       const big = yield* post({ ...stateChange("QC", "PENDING"), padding: "x".repeat(1024 * 1024) })
-      expect(big.status).toBe(400)
+      expect(big.status).toBe(413)
       expect(errorOf(big)).toBe("the body exceeds 1048576 bytes")
-      // The connection stays usable.
       expect((yield* post(stateChange("QC", "PENDING"))).status).toBe(200)
-    })))
+    }).pipe(Effect.provide(TestLayer)))
 
-  it.scoped("answers 400 to a chunked body (no content-length) over maxBodyBytes", () =>
-    withServer(Effect.gen(function*() {
-      const { postBody } = yield* serve(() => Effect.void, { maxBodyBytes: 64 })
+  it.scopedLive("answers 413 to a chunked body (no content-length) over maxBodyBytes", () =>
+    Effect.gen(function*() {
+      const { postBody } = yield* serve(() => Effect.void, { maxBodyBytes: 64, confirm: false })
       const chunked = yield* postBody(HttpBody.stream(
         Stream.make(JSON.stringify(stateChange("QC", "PENDING"))).pipe(Stream.encodeText),
         "application/json"
       ))
-      expect(chunked.status).toBe(400)
+      expect(chunked.status).toBe(413)
       expect(errorOf(chunked)).toBe("the body exceeds 64 bytes")
-    })))
+    }).pipe(Effect.provide(TestLayer)))
 
-  it.scoped("answers 405 to a method other than POST", () =>
-    withServer(Effect.gen(function*() {
+  it.scopedLive("answers 405 to a method other than POST", () =>
+    Effect.gen(function*() {
       const { get } = yield* serve(() => Effect.void)
       const answer = yield* get
       expect(answer.status).toBe(405)
       expect(errorOf(answer)).toBe("method not allowed")
-    })))
+    }).pipe(Effect.provide(TestLayer)))
 
-  it.scoped("delivers duplicates to the user effect once", () =>
-    withServer(Effect.gen(function*() {
-      const received = yield* Queue.unbounded<string>()
-      const { post } = yield* serve((event) => Queue.offer(received, Webhooks.dedupeKey(event)))
+  it.scopedLive("hands redeliveries on once: the same bytes, another timestamp, at once or in turn", () =>
+    Effect.gen(function*() {
+      const api = yield* SrApi.SrApi
+      yield* api.set(SR, { primary: "UNDERWAY", supplement: "ASSIGNED" })
+      yield* api.set(sr(2), { primary: "QC", supplement: "REJECTED" })
+      const { handler, received } = yield* recorder
+      const { post } = yield* serve(handler)
       const event = stateChange("UNDERWAY", "ASSIGNED")
-      // Sequential and concurrent redeliveries, one with a later timestamp: all acknowledged.
       const answers = [
         yield* post(event),
         yield* post({ ...event, timestamp: "2026-02-10T12:00:05.000Z" }),
-        ...(yield* Effect.all([post(event), post(event), post(mediaRejected), post(mediaRejected)], {
+        ...(yield* Effect.all([post(event), post(event), post(mediaRejectedOf(sr(2))), post(mediaRejectedOf(sr(2)))], {
           concurrency: "unbounded"
         }))
       ]
       expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200])
-      // A marker event is handed on after any duplicate would have been.
-      expect((yield* post(stateChange("COMPLETE", "APPROVED"))).status).toBe(200)
-      const delivered = yield* Effect.all([Queue.take(received), Queue.take(received), Queue.take(received)])
-      expect(delivered.sort()).toEqual(
-        [`${SR}:COMPLETE:APPROVED`, `${SR}:UNDERWAY:ASSIGNED`, `${SR}:media_rejected`].sort()
+      // Three deliveries were recorded (the same bytes are one); two of them hold a key.
+      yield* inboxUntil((c) => c.pending === 0 && c.handled === 2 && c.duplicate === 1)
+      const handed = yield* Queue.takeAll(received)
+      expect(Array.from(handed, (r) => r.key).sort()).toEqual(
+        [`${SR}:UNDERWAY:ASSIGNED`, `${sr(2)}:media_rejected`].sort()
       )
-      expect(yield* Queue.size(received)).toBe(0)
-    })))
+    }).pipe(Effect.provide(TestLayer)))
 
-  it.scoped("answers 200 while the user effect is still blocked", () =>
-    withServer(Effect.gen(function*() {
+  it.scopedLive("answers 200 once the event is recorded, while the handler is still running", () =>
+    Effect.gen(function*() {
       const started = yield* Deferred.make<void>()
       const gate = yield* Deferred.make<void>()
       const finished = yield* Deferred.make<void>()
@@ -428,118 +392,207 @@ describe("Webhooks.httpApp over HTTP", () => {
         Deferred.succeed(started, undefined).pipe(
           Effect.zipRight(Deferred.await(gate)),
           Effect.zipRight(Deferred.succeed(finished, undefined))
-        )
-      )
-      const answer = yield* post(stateChange("QC", "PENDING"))
-      expect(answer.status).toBe(200)
+        ), { confirm: false })
+      expect((yield* post(stateChange("QC", "PENDING"))).status).toBe(200)
       yield* Deferred.await(started)
-      // The 200 has arrived and the user effect is still waiting on the gate.
       expect(yield* Deferred.isDone(finished)).toBe(false)
       yield* Deferred.succeed(gate, undefined)
       yield* Deferred.await(finished)
-    })))
+      yield* inboxUntil((c) => c.handled === 1)
+    }).pipe(Effect.provide(TestLayer)))
 
-  it.scoped("a failing or dying user effect still yields 200, logged at Warning", () =>
-    withServer(Effect.gen(function*() {
+  it.scopedLive("runs a failing, dying or throwing handler again until it succeeds, logging each failure", () =>
+    Effect.gen(function*() {
       const warnings = yield* Queue.unbounded<string>()
       const capture = Logger.make(({ logLevel, message }) => {
         if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) {
           Queue.unsafeOffer(warnings, Array.isArray(message) ? String(message[0]) : String(message))
         }
       })
-      const { post } = yield* serve((event) =>
-        Webhooks.isAuthentic(event) ?
-          Effect.fail("boom") :
-          event._tag === "MediaRejected" ?
-          Effect.die(new Error("defect")) :
-          Effect.sync(() => {
-            throw new Error("thrown while building the effect")
-          })
-      ).pipe(Effect.provide(Logger.add(capture)))
-      const answers = [
-        yield* post(stateChange("COMPLETE", "APPROVED")),
-        yield* post(mediaRejected),
-        yield* post(stateChange("QC", "PENDING"))
-      ]
-      expect(answers.map((a) => a.status)).toEqual([200, 200, 200])
+      let attempts = 0
+      const handled = yield* Deferred.make<Webhooks.Received>()
+      const handler = (received: Webhooks.Received): Effect.Effect<boolean, string> => {
+        attempts++
+        if (attempts === 1) return Effect.fail("boom")
+        if (attempts === 2) return Effect.die(new Error("defect"))
+        if (attempts === 3) throw new Error("not even an effect")
+        return Deferred.succeed(handled, received)
+      }
+      const { post } = yield* serve(handler, { confirm: false, ...fast }).pipe(Effect.provide(Logger.add(capture)))
+      expect((yield* post(stateChange("QC", "PENDING"))).status).toBe(200)
+      expect((yield* Deferred.await(handled)).key).toBe(`${SR}:QC:PENDING`)
+      expect(attempts).toBe(4)
       const logged = yield* Effect.all([Queue.take(warnings), Queue.take(warnings), Queue.take(warnings)])
-      expect(logged.sort()).toEqual([
-        `webhook handler failed for MediaRejected of ${SR}`,
-        `webhook handler failed for StateChange of ${SR}`,
-        `webhook handler failed for StateChange of ${SR}`
-      ])
-    })))
+      expect(logged.every((line) => /the handler failed; trying again in/.test(line))).toBe(true)
+      yield* inboxUntil((c) => c.handled === 1 && c.pending === 0)
+    }).pipe(Effect.provide(TestLayer)))
 
-  it.scoped("a user effect that throws instead of returning an effect still yields 200", () =>
-    withServer(Effect.gen(function*() {
-      const { post } = yield* serve((): Effect.Effect<void> => {
-        throw new Error("not even an effect")
+  it.scopedLive("marks an entry failed once the retry schedule gives up", () =>
+    Effect.gen(function*() {
+      const calls = yield* Ref.make(0)
+      const { post } = yield* serve(() => Effect.zipRight(Ref.update(calls, (n) => n + 1), Effect.fail("down")), {
+        confirm: false,
+        ...fast
       })
       expect((yield* post(stateChange("QC", "PENDING"))).status).toBe(200)
-    })))
+      yield* inboxUntil((c) => c.failed === 1)
+      // The first attempt and the schedule's three retries.
+      expect(yield* Ref.get(calls)).toBe(4)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.scopedLive("answers 503 when the inbox cannot record, hands nothing on, and takes the redelivery", () =>
+    Effect.gen(function*() {
+      const broken = yield* Ref.make(true)
+      const memory = yield* WebhookInbox.makeMemory
+      const flaky = WebhookInbox.WebhookInbox.of({
+        ...memory,
+        record: (delivery) =>
+          Effect.flatMap(Ref.get(broken), (down) =>
+            down ?
+              Effect.fail(new WebhookInbox.WebhookInboxError({ operation: "record", reason: "disk full" })) :
+              memory.record(delivery))
+      })
+      const { handler, received } = yield* recorder
+      const { post } = yield* serve(handler, { confirm: false }).pipe(
+        Effect.provideService(WebhookInbox.WebhookInbox, flaky)
+      )
+      const refused = yield* post(stateChange("QC", "PENDING"))
+      expect(refused.status).toBe(503)
+      expect(errorOf(refused)).toBe("the event could not be recorded; deliver it again")
+      expect(yield* memory.counts).toMatchObject({ pending: 0, handled: 0 })
+      expect(yield* Queue.size(received)).toBe(0)
+      // Legitmark delivers it again once the store is back.
+      yield* Ref.set(broken, false)
+      expect((yield* post(stateChange("QC", "PENDING"))).status).toBe(200)
+      expect((yield* Queue.take(received)).key).toBe(`${SR}:QC:PENDING`)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.scopedLive("hands an event recorded before its app stopped on to the next app on the same inbox", () =>
+    Effect.gen(function*() {
+      const started = yield* Deferred.make<string>()
+      const interrupted = yield* Deferred.make<void>()
+      const first = yield* Scope.make()
+      const { post } = yield* serve((received) =>
+        Deferred.succeed(started, received.id).pipe(
+          Effect.zipRight(Effect.never),
+          Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+        ), { confirm: false }).pipe(Scope.extend(first))
+      expect((yield* post(invalidated)).status).toBe(200)
+      const id = yield* Deferred.await(started)
+      // Closing the app's scope interrupts the handler and hands the entry back at once.
+      yield* Scope.close(first, Exit.void)
+      yield* Deferred.await(interrupted)
+      const { handler, received } = yield* recorder
+      yield* serve(handler, { confirm: false })
+      const again = yield* Queue.take(received)
+      // The same delivery, handed on again: the same entry id and key.
+      expect([again.id, again.key]).toEqual([id, `${SR}:invalidate_sr`])
+      yield* inboxUntil((c) => c.handled === 1 && c.pending === 0)
+    }).pipe(Effect.provide(TestLayer)))
 })
 
-describe("Webhooks.httpApp", () => {
+describe("Webhooks.httpApp on the TestClock", () => {
   const request = (body: unknown) =>
     HttpServerRequest.fromWeb(
       new Request("http://webhooks.test/legitmark", { method: "POST", body: JSON.stringify(body) })
     )
+  /** Lets the worker run until the inbox has no entry left to process now. */
+  const drain = Effect.flatMap(WebhookInbox.WebhookInbox, (inbox) =>
+    Effect.gen(function*() {
+      for (let i = 0; i < 200; i++) yield* Effect.yieldNow()
+      return yield* inbox.counts
+    }))
+  const Inbox = Layer.merge(WebhookInbox.layerMemory, SrApi.layer)
 
-  it.scoped("drops duplicates within the dedupe window (TestClock)", () =>
+  it.scoped("hands a key on once within the dedupe window, and again after it", () =>
     Effect.gen(function*() {
       const received = yield* Ref.make(0)
-      const app = yield* Webhooks.httpApp(() => Ref.update(received, (n) => n + 1))
+      const app = yield* Webhooks.httpApp(() => Ref.update(received, (n) => n + 1), {
+        confirm: false,
+        pollInterval: "1 hour"
+      })
       const deliver = (body: unknown) =>
         Effect.provideService(app, HttpServerRequest.HttpServerRequest, request(body)).pipe(
           Effect.map((response) => response.status),
-          Effect.zipLeft(Effect.yieldNow())
+          Effect.zipLeft(drain)
         )
-      const event = stateChange("QC", "APPROVED")
-      expect(yield* deliver(event)).toBe(200)
+      const at = (timestamp: string) => ({ ...stateChange("QC", "APPROVED"), timestamp })
+      expect(yield* deliver(at("2026-02-10T12:00:00Z"))).toBe(200)
       expect(yield* Ref.get(received)).toBe(1)
       yield* TestClock.adjust("5 seconds")
-      expect(yield* deliver(event)).toBe(200)
+      expect(yield* deliver(at("2026-02-10T12:00:05Z"))).toBe(200)
       yield* TestClock.adjust("5 minutes")
-      expect(yield* deliver(event)).toBe(200)
+      expect(yield* deliver(at("2026-02-10T12:05:05Z"))).toBe(200)
       expect(yield* Ref.get(received)).toBe(1)
-      // Ten minutes after the first delivery the key has expired.
+      // Ten minutes after the key was bound it is free again.
       yield* TestClock.adjust(Duration.sum("4 minutes", "55 seconds"))
-      expect(yield* deliver(event)).toBe(200)
+      expect(yield* deliver(at("2026-02-10T12:10:00Z"))).toBe(200)
       expect(yield* Ref.get(received)).toBe(2)
-    }))
+    }).pipe(Effect.provide(Inbox)))
 
   it.scoped("honours a custom dedupe window", () =>
     Effect.gen(function*() {
       const received = yield* Ref.make(0)
-      const app = yield* Webhooks.httpApp(() => Ref.update(received, (n) => n + 1), { dedupeWindow: "1 minute" })
-      const deliver = (body: unknown) =>
-        Effect.provideService(app, HttpServerRequest.HttpServerRequest, request(body)).pipe(
-          Effect.zipLeft(Effect.yieldNow())
+      const app = yield* Webhooks.httpApp(() => Ref.update(received, (n) => n + 1), {
+        confirm: false,
+        dedupeWindow: "1 minute",
+        pollInterval: "1 hour"
+      })
+      const deliver = (timestamp: string) =>
+        Effect.provideService(app, HttpServerRequest.HttpServerRequest, request({ ...invalidated, timestamp })).pipe(
+          Effect.zipLeft(drain)
         )
-      yield* deliver(invalidated)
+      yield* deliver("2026-02-10T12:20:00Z")
       yield* TestClock.adjust("59 seconds")
-      yield* deliver(invalidated)
+      yield* deliver("2026-02-10T12:20:59Z")
       expect(yield* Ref.get(received)).toBe(1)
       yield* TestClock.adjust("1 second")
-      yield* deliver(invalidated)
+      yield* deliver("2026-02-10T12:21:00Z")
       expect(yield* Ref.get(received)).toBe(2)
-    }))
+    }).pipe(Effect.provide(Inbox)))
 
-  it.effect("interrupts in-flight user effects when its scope closes", () =>
+  it.scoped("leaves an entry another worker holds until its lease runs out", () =>
     Effect.gen(function*() {
-      const scope = yield* Scope.make()
-      const started = yield* Deferred.make<void>()
-      const interrupted = yield* Deferred.make<void>()
-      const app = yield* Webhooks.httpApp(() =>
-        Deferred.succeed(started, undefined).pipe(
-          Effect.zipRight(Effect.never),
-          Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
-        )
-      ).pipe(Scope.extend(scope))
-      const response = yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, request(invalidated))
-      expect(response.status).toBe(200)
-      yield* Deferred.await(started)
-      yield* Scope.close(scope, Exit.void)
-      yield* Deferred.await(interrupted)
-    }))
+      const inbox = yield* WebhookInbox.WebhookInbox
+      const body = JSON.stringify(stateChange("QC", "PENDING"))
+      yield* inbox.record({ id: "held-elsewhere", body })
+      // A worker in another process claimed it and died.
+      expect(yield* inbox.claim({ owner: "dead", limit: 10, lease: Duration.seconds(30) })).toHaveLength(1)
+      const received = yield* Ref.make(0)
+      yield* Webhooks.httpApp(() => Ref.update(received, (n) => n + 1), { confirm: false })
+      yield* drain
+      yield* TestClock.adjust("29 seconds")
+      yield* drain
+      expect(yield* Ref.get(received)).toBe(0)
+      // The next poll after the lease ends takes it.
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* drain).toMatchObject({ handled: 1, pending: 0 })
+      expect(yield* Ref.get(received)).toBe(1)
+    }).pipe(Effect.provide(Inbox)))
+
+  it.scoped("retries the handler on the retry schedule, from the count stored in the inbox", () =>
+    Effect.gen(function*() {
+      const attempts = yield* Ref.make(0)
+      const app = yield* Webhooks.httpApp(
+        () =>
+          Effect.flatMap(Ref.updateAndGet(attempts, (n) => n + 1), (n) => n < 3 ? Effect.fail("not yet") : Effect.void),
+        { confirm: false, retry: Schedule.exponential("10 seconds") }
+      )
+      yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, request(invalidated))
+      yield* drain
+      expect(yield* Ref.get(attempts)).toBe(1)
+      yield* TestClock.adjust("9 seconds")
+      yield* drain
+      expect(yield* Ref.get(attempts)).toBe(1)
+      yield* TestClock.adjust("2 seconds")
+      yield* drain
+      expect(yield* Ref.get(attempts)).toBe(2)
+      // The second retry waits 20 s (after an attempt made by the poll at 10 or 11 s).
+      yield* TestClock.adjust("17 seconds")
+      yield* drain
+      expect(yield* Ref.get(attempts)).toBe(2)
+      yield* TestClock.adjust("4 seconds")
+      expect(yield* drain).toMatchObject({ handled: 1, pending: 0 })
+      expect(yield* Ref.get(attempts)).toBe(3)
+    }).pipe(Effect.provide(Inbox)))
 })

@@ -55,6 +55,8 @@ export interface Options {
   readonly speed?: number | undefined
   /** Where webhook events are POSTed. */
   readonly webhookUrl?: string | undefined
+  /** Signs webhook deliveries (Standard Webhooks / Svix headers) with this secret: `whsec_` and base64. */
+  readonly webhookSecret?: string | undefined
   /**
    * `real` (default): time flows, scaled by `speed`; `manual`: time moves only via `advance`; `clock`: time
    * is the Effect `Clock` of the fiber that builds the core (a `TestClock` in tests).
@@ -185,7 +187,9 @@ export const make = (options: Options): Effect.Effect<Service, never, Scope.Scop
       RateLimit.layer(options.rateLimit ?? {}),
       Faults.layer,
       Stats.layer,
-      Webhooks.layer({ url: options.webhookUrl }).pipe(Layer.provide(FetchHttpClient.layer))
+      Webhooks.layer({ url: options.webhookUrl, secret: options.webhookSecret }).pipe(
+        Layer.provide(FetchHttpClient.layer)
+      )
     )
     const services = Layer.mergeAll(
       Uploads.layer,

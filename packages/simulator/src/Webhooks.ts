@@ -1,6 +1,9 @@
 /**
  * Webhook deliveries (Legitmark → partner): every state change, media rejection and invalidation is
- * POSTed to the configured URL and retried on failure on the simulated clock.
+ * POSTed to the configured URL and retried on failure on the simulated clock, until a 2xx. With a
+ * secret, each attempt is signed as Standard Webhooks / Svix sign them: `webhook-id` (one per event,
+ * the same on every attempt), `webhook-timestamp` (the attempt's wall-clock time, in seconds) and
+ * `webhook-signature` (`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`).
  *
  * @since 0.1.0
  */
@@ -14,8 +17,10 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
+import { Webhook } from "standardwebhooks"
 import { SimClock } from "./SimClock.js"
 import type { State } from "./Store.js"
+import * as Secret from "./internal/secret.js"
 
 /**
  * The payloads of legitmark-api.md "Webhooks" (current generation).
@@ -50,6 +55,8 @@ export type Event =
  */
 export interface Delivery {
   readonly id: number
+  /** The `webhook-id` it is sent with. */
+  readonly messageId: string
   readonly url: string
   readonly event: Event
   readonly attempts: number
@@ -85,14 +92,37 @@ export interface WebhooksService {
  */
 export class Webhooks extends Context.Tag("@effect-legitmark/simulator/Webhooks")<Webhooks, WebhooksService>() {}
 
+/**
+ * A Standard Webhooks secret: base64 (of at least one byte), usually after `whsec_`.
+ *
+ * @since 0.1.0
+ */
+export const isSecret: (secret: string) => boolean = Secret.isSecret
+
 class DeliveryFailed extends Data.TaggedError("DeliveryFailed")<{ readonly status: number | null }> {}
+
+/**
+ * @since 0.1.0
+ */
+export interface Options {
+  readonly url?: string | undefined
+  /** Signs every delivery with this Standard Webhooks secret (`whsec_` and base64). */
+  readonly secret?: string | undefined
+}
 
 /**
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: { readonly url?: string | undefined } = {}) =>
+export const make = (options: Options = {}) =>
   Effect.gen(function*() {
+    const signer = options.secret === undefined ? undefined : yield* Effect.try({
+      try: () => {
+        if (!isSecret(options.secret ?? "")) throw new Error("not base64")
+        return new Webhook(options.secret ?? "")
+      },
+      catch: () => new Error("the webhook secret must be base64, after an optional whsec_ prefix")
+    }).pipe(Effect.orDie)
     const clock = yield* SimClock
     // The network answer timeout is wall-clock time; only the retry delays are simulated.
     const wallClock = yield* Effect.clock
@@ -105,14 +135,24 @@ export const make = (options: { readonly url?: string | undefined } = {}) =>
     const update = (id: number, f: (d: Delivery) => Delivery) =>
       Ref.update(deliveries, (ds) => ds.map((d) => (d.id === id ? f(d) : d)))
 
-    const deliver = (id: number, target: string, event: Event) => {
+    const deliver = (id: number, messageId: string, target: string, event: Event) => {
+      const body = JSON.stringify(event)
       const attempt = Effect.gen(function*() {
-        const status = yield* client.post(target, { body: HttpBody.unsafeJson(event) }).pipe(
-          Effect.flatMap((response) => Effect.as(Effect.ignore(response.arrayBuffer), response.status)),
-          Effect.timeout("30 seconds"),
-          Effect.orElseSucceed(() => null),
-          Effect.withClock(wallClock)
-        )
+        const signed = signer === undefined ? {} : yield* Effect.map(wallClock.currentTimeMillis, (now) => {
+          const at = new Date(now)
+          return {
+            "webhook-id": messageId,
+            "webhook-timestamp": String(Math.floor(now / 1000)),
+            "webhook-signature": signer.sign(messageId, at, body)
+          }
+        })
+        const status = yield* client.post(target, { body: HttpBody.text(body, "application/json"), headers: signed })
+          .pipe(
+            Effect.flatMap((response) => Effect.as(Effect.ignore(response.arrayBuffer), response.status)),
+            Effect.timeout("30 seconds"),
+            Effect.orElseSucceed(() => null),
+            Effect.withClock(wallClock)
+          )
         yield* update(id, (d) => ({ ...d, attempts: d.attempts + 1, lastStatus: status }))
         if (status === null || status < 200 || status >= 300) {
           return yield* Effect.fail(new DeliveryFailed({ status }))
@@ -138,9 +178,19 @@ export const make = (options: { readonly url?: string | undefined } = {}) =>
         const target = yield* Ref.get(url)
         if (Option.isNone(target)) return
         const id = (yield* Ref.get(deliveries)).length
-        const delivery: Delivery = { id, url: target.value, event, attempts: 0, status: "pending", lastStatus: null }
+        // Unique across simulator runs, so that a receiver's inbox never mistakes a new event for an old one.
+        const messageId = `msg_${crypto.randomUUID()}`
+        const delivery: Delivery = {
+          id,
+          messageId,
+          url: target.value,
+          event,
+          attempts: 0,
+          status: "pending",
+          lastStatus: null
+        }
         yield* Ref.update(deliveries, (ds) => [...ds, delivery])
-        yield* FiberSet.run(fibers, deliver(id, target.value, event))
+        yield* FiberSet.run(fibers, deliver(id, messageId, target.value, event))
       })
 
     return Webhooks.of({
@@ -158,5 +208,5 @@ export const make = (options: { readonly url?: string | undefined } = {}) =>
  * @category layers
  */
 export const layer = (
-  options: { readonly url?: string | undefined } = {}
+  options: Options = {}
 ): Layer.Layer<Webhooks, never, SimClock | HttpClient.HttpClient> => Layer.scoped(Webhooks, make(options))

@@ -9,6 +9,7 @@
  */
 import { createRequire } from "node:module"
 import { parseArgs } from "node:util"
+import { isSecret } from "./internal/secret.js"
 import type * as Simulator from "./Simulator.js"
 
 // From src/ (tsx) and from dist/ (the published bin) alike, the package's manifest is one folder up.
@@ -23,6 +24,7 @@ const usage = `Usage: legitmark-simulator [options]
   --manual-clock           time moves only via POST /__control/advance
   --step-ms MS             simulated ms between SR transitions (default 60000)
   --webhook-url URL        where webhook events are POSTed
+  --webhook-secret SECRET  sign them (Standard Webhooks headers) with this whsec_ secret
   --seed N                 seed for generated ids
   --sr-payload docs|sdk    an SR's sides as the published docs show them (default), or as the official
                            SDK's fixtures (no per-side media, counts in sides.progress)
@@ -56,6 +58,7 @@ const parsed = (() => {
         "manual-clock": { type: "boolean" },
         "step-ms": { type: "string" },
         "webhook-url": { type: "string" },
+        "webhook-secret": { type: "string" },
         seed: { type: "string" },
         "sr-payload": { type: "string" },
         version: { type: "boolean" },
@@ -93,6 +96,12 @@ const rateLimit = (() => {
     : { limit: Number(match[1]), windowMs: Number(match[2]) * 1000 }
 })()
 
+const webhookSecret = (() => {
+  const secret = values["webhook-secret"]
+  if (secret === undefined) return undefined
+  return isSecret(secret) ? secret : fail("--webhook-secret must be base64, after an optional whsec_ prefix")
+})()
+
 const options: Simulator.Options = {
   port: number("port", values.port) ?? 0,
   host: values.host ?? "127.0.0.1",
@@ -102,6 +111,7 @@ const options: Simulator.Options = {
   clock: values["manual-clock"] === true ? "manual" : "real",
   stepMs: number("step-ms", values["step-ms"]),
   webhookUrl: values["webhook-url"],
+  webhookSecret,
   seed: number("seed", values.seed),
   srPayload
 }

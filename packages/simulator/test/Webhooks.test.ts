@@ -5,13 +5,20 @@ import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
+import { Webhook } from "standardwebhooks"
 import * as Simulator from "../src/Simulator.js"
 import { layer, submittedSr } from "./utils.js"
+
+interface Received {
+  readonly headers: Readonly<Record<string, string | Array<string> | undefined>>
+  readonly raw: Buffer
+}
 
 /** A partner endpoint on loopback: queues every body it receives and answers `status(n)` to the n-th. */
 const receiver = (status: (n: number) => number) =>
   Effect.gen(function*() {
     const received = yield* Queue.unbounded<unknown>()
+    const raw = yield* Queue.unbounded<Received>()
     let count = 0
     const server = yield* Effect.acquireRelease(
       Effect.async<ReturnType<typeof createServer>>((resume) => {
@@ -22,6 +29,7 @@ const receiver = (status: (n: number) => number) =>
             count++
             res.writeHead(status(count)).end()
             Queue.unsafeOffer(received, JSON.parse(Buffer.concat(chunks).toString("utf8")))
+            Queue.unsafeOffer(raw, { headers: req.headers, raw: Buffer.concat(chunks) })
           })
         })
         s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
@@ -32,7 +40,7 @@ const receiver = (status: (n: number) => number) =>
         })
     )
     const { port } = server.address() as AddressInfo
-    return { url: `http://127.0.0.1:${port}/hooks`, received }
+    return { url: `http://127.0.0.1:${port}/hooks`, received, raw }
   })
 
 /** Waits (on real time) until the simulator's deliveries satisfy `done`. */
@@ -133,6 +141,44 @@ describe("webhooks", () => {
         const [delivery] = yield* waitFor((ds) => ds[0]?.status === "failed")
         assert.strictEqual(delivery?.attempts, 5)
         assert.strictEqual((yield* sim.stats).webhooks.failed, 1)
+      }))
+  })
+
+  const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+  withLayer(layer({ stepMs: 24 * 3_600_000, webhookSecret: secret }), { excludeTestServices: true })((it) => {
+    it.scoped("with a secret, every attempt is signed: one webhook-id per event, a fresh timestamp each time", () =>
+      Effect.gen(function*() {
+        const sim = yield* Simulator.Simulator
+        const hook = yield* receiver((n) => (n === 1 ? 503 : 200))
+        yield* sim.setWebhookUrl(hook.url)
+        yield* submittedSr("SIGNED-1")
+        const first = yield* Queue.take(hook.raw)
+        yield* waitForRetryTimer
+        yield* sim.advance({ ms: 5_000 })
+        const second = yield* Queue.take(hook.raw)
+        const webhook = new Webhook(secret)
+        for (const attempt of [first, second]) {
+          const headers = {
+            "webhook-id": String(attempt.headers["webhook-id"]),
+            "webhook-timestamp": String(attempt.headers["webhook-timestamp"]),
+            "webhook-signature": String(attempt.headers["webhook-signature"])
+          }
+          // Verified on the raw bytes, within the 5-minute tolerance of the receiver's own clock.
+          webhook.verify(attempt.raw, headers)
+          assert.match(headers["webhook-id"], /^msg_[0-9a-f-]{36}$/)
+          assert.match(headers["webhook-signature"], /^v1,[A-Za-z0-9+/]+=*$/)
+        }
+        assert.strictEqual(first.headers["webhook-id"], second.headers["webhook-id"])
+        const [delivery] = yield* waitFor((ds) => ds[0]?.status === "delivered")
+        assert.strictEqual(delivery?.messageId, first.headers["webhook-id"])
+        assert.throws(() =>
+          new Webhook("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").verify(first.raw, {
+            "webhook-id": String(first.headers["webhook-id"]),
+            "webhook-timestamp": String(first.headers["webhook-timestamp"]),
+            "webhook-signature": String(first.headers["webhook-signature"])
+          })
+        )
+        yield* sim.reset
       }))
   })
 })

@@ -31,7 +31,17 @@ const runBin = (args: ReadonlyArray<string>) =>
 describe("legitmark-simulator bin", () => {
   it.live("serves the API with the given key and rate limit", () =>
     Effect.gen(function*() {
-      const { url } = yield* runBin(["--port", "0", "--api-key", "leo_bin", "--rate-limit", "2/60", "--manual-clock"])
+      const { url } = yield* runBin([
+        "--port",
+        "0",
+        "--api-key",
+        "leo_bin",
+        "--rate-limit",
+        "2/60",
+        "--manual-clock",
+        "--webhook-secret",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+      ])
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
       const get = (key: string) =>
         Effect.promise(() => fetch(`${url}/api/v2/reasons`, { headers: { authorization: `Bearer ${key}` } }))
@@ -59,7 +69,11 @@ describe("legitmark-simulator bin", () => {
         [["--port"], "legitmark-simulator: Option '--port <value>' argument missing"],
         [["stray"], "legitmark-simulator: Unexpected argument 'stray'"],
         [["--port", "eighty"], "legitmark-simulator: --port must be a number"],
-        [["--sr-payload", "xml"], "legitmark-simulator: --sr-payload must be docs or sdk"]
+        [["--sr-payload", "xml"], "legitmark-simulator: --sr-payload must be docs or sdk"],
+        [
+          ["--webhook-secret", "hunter2"],
+          "legitmark-simulator: --webhook-secret must be base64, after an optional whsec_ prefix"
+        ]
       ] as const,
       ([args, line]) =>
         Effect.map(runOnce(args), ({ code, stderr, stdout }) => {
