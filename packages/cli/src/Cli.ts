@@ -162,9 +162,6 @@ const webhooks = Command.make("webhooks").pipe(
   Command.withSubcommands([webhooksListen])
 )
 
-const optionalNumber = (name: string, description: string) =>
-  Options.float(name).pipe(Options.withDescription(description), Options.optional)
-
 const simulator = Command.make("simulator", {
   port: Options.integer("port").pipe(Options.withDescription("0 picks a free port"), Options.withDefault(4010)),
   host,
@@ -176,13 +173,19 @@ const simulator = Command.make("simulator", {
     Options.withDescription("REQUESTS/SECONDS per key, e.g. 100/60 (default 1000/60)"),
     Options.optional
   ),
-  speed: optionalNumber("speed", "simulated time per real time (default 1)"),
+  speed: Options.float("speed").pipe(
+    Options.withDescription("simulated time per real time (default 1)"),
+    Options.optional
+  ),
   manualClock: Options.boolean("manual-clock").pipe(
     Options.withDescription("time moves only through POST /__control/advance")
   ),
-  stepMs: optionalNumber("step-ms", "simulated milliseconds between two SR states (default 60000)"),
+  stepMs: Options.integer("step-ms").pipe(
+    Options.withDescription("simulated milliseconds between two SR states (default 60000)"),
+    Options.optional
+  ),
   webhookUrl: Options.text("webhook-url").pipe(Options.withDescription("where events are POSTed"), Options.optional),
-  seed: optionalNumber("seed", "seed of the generated ids")
+  seed: Options.integer("seed").pipe(Options.withDescription("seed of the generated ids"), Options.optional)
 }, (input) => serving(() => import("./internal/simulator.js"), (simulator) => simulator.run(input))).pipe(
   Command.withDescription("Run the local Legitmark API (@effect-legitmark/simulator) until interrupted.")
 )

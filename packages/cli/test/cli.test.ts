@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { run, spawnBin } from "./support/cli.js"
+import { run, runProgram, spawnBin } from "./support/cli.js"
 import { writePng } from "./support/png.js"
 
 const apiKey = "leo_cli_test"
@@ -99,6 +99,23 @@ describe("legitmark", () => {
       assert.strictEqual(sr?.externalId, "SKU-CLI-1")
       assert.strictEqual(`${sr?.state.primary}/${sr?.state.supplement}`, "COMPLETE/APPROVED")
       assert.strictEqual((yield* sim.stats).uploads, 2)
+    }))
+
+  it.scoped("authenticate on a terminal: the bars are redrawn in place", () =>
+    Effect.gen(function*() {
+      const { env } = yield* simulator({ clock: "manual" })
+      // `script` gives the bin a pseudo-terminal, as a person's shell would.
+      const command = [process.execPath, "--import", "tsx", "src/bin.ts", "authenticate", "SKU-TTY", "--category"]
+        .concat(["Footwear", "--type", "Sneakers", outerSides, tag, "--no-wait"])
+        .map((arg) => `'${arg}'`).join(" ")
+      const result = yield* runProgram("script", ["-qec", command, "/dev/null"], env)
+      assert.strictEqual(result.code, 0, result.stdout + result.stderr)
+      const out = result.stdout.replaceAll("\r", "")
+      // Each redraw clears the lines it writes; the last one shows both photos sent.
+      assert.include(out, "\x1b[2K  Outer Sides")
+      assert.match(out, /\x1b\[2K {2}Outer Sides +\[█{24}\] 100%/)
+      assert.match(out, /\x1b\[2K {2}Interior Size Tag or Stamp +\[█{24}\] 100%/)
+      assert.match(out, /^Submitted SR [0-9a-f-]{36}/m)
     }))
 
   it.scoped("authenticate --json: one document on stdout, with the sides matched by file name", () =>

@@ -42,9 +42,16 @@ export interface Result {
 export const run = (
   args: ReadonlyArray<string>,
   env: Readonly<Record<string, string | undefined>> = {}
+): Effect.Effect<Result> => runProgram(process.execPath, ["--import", "tsx", bin, ...args], env)
+
+/** Runs any program in the package's directory, with the environment as `run` gives the bin. */
+export const runProgram = (
+  program: string,
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string | undefined>> = {}
 ): Effect.Effect<Result> =>
   Effect.async<Result>((resume) => {
-    const child = start(args, env)
+    const child = spawn(program, args, { cwd: packageDir, env: environment(env), stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
