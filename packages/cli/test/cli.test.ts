@@ -22,6 +22,7 @@ const outerSides = writePng(join(dir, "outer-sides.png"), 700, 640, 1)
 const tag = writePng(join(dir, "tag.png"), 640, 700, 2)
 const soles = writePng(join(dir, "sole.png"), 620, 620, 3)
 const small = writePng(join(dir, "small.png"), 500, 500, 4)
+const unnamed = writePng(join(dir, "IMG_0001.png"), 640, 640, 5)
 const notAnImage = join(dir, "notes.png")
 writeFileSync(notAnImage, "not an image")
 
@@ -46,7 +47,9 @@ const assertOneLine = (result: { code: number | null; stdout: string; stderr: st
   assert.notMatch(result.stderr, /\bat .*\(|\.ts:\d+/)
 }
 
-describe("legitmark", () => {
+// One test at a time: each starts several node processes, and the machine may be shared. The timeout is
+// a safety net for a loaded machine, not a measure of anything.
+describe("legitmark", { timeout: 120_000 }, () => {
   it.live("--help lists the commands, --version the package's, --completions a shell script", () =>
     Effect.gen(function*() {
       const help = yield* run(["--help"])
@@ -210,7 +213,7 @@ describe("legitmark", () => {
       ["a side that could be two", [...item, outerSides, `sides=${tag}`], /"sides" could be Inner Sides, Outer Sides/],
       [
         "a file name that is no side",
-        [...item, outerSides, small.replace("small", "IMG_0001")],
+        [...item, outerSides, unnamed],
         /cannot tell which side/
       ],
       ["two photos for one side", [...item, outerSides, `outer=${tag}`], /two photos for Outer Sides/],
@@ -220,7 +223,6 @@ describe("legitmark", () => {
       it.scoped(`${name}: nothing written`, () =>
         Effect.gen(function*() {
           const { env, sim } = yield* simulator()
-          writePng(small.replace("small", "IMG_0001"), 640, 640, 5)
           const result = yield* run(["authenticate", "SKU-BAD", ...args], env)
           assertOneLine(result, 2, line)
           const stats = yield* sim.stats
@@ -301,16 +303,21 @@ describe("legitmark", () => {
       const found = yield* run(["sr", "find", "SKU-CLI-4", "--json"], env)
       assert.strictEqual((JSON.parse(found.stdout) as { uuid: string }).uuid, uuid)
 
-      // The SR moves on while the watch polls.
-      const watching = yield* Effect.fork(run(["sr", "watch", "SKU-CLI-4", "--interval", "0.05", "--json"], env))
-      yield* Effect.repeat(sim.advance({ ms: 50 }), {
+      // Each state is printed as the SR moves into it: the test moves the SR one step at a time.
+      const watcher = yield* spawnBin(["sr", "watch", "SKU-CLI-4", "--interval", "0.05"], env)
+      yield* watcher.waitFor(/QC\/PENDING +queued for quality control/)
+      yield* sim.advance({ steps: 1 })
+      yield* watcher.waitFor(/QC\/APPROVED +photos passed quality control/)
+      yield* Effect.repeat(sim.advance({ steps: 1 }), {
         until: () => Effect.map(sim.serviceRequests, (srs) => srs[0]?.state.primary === "COMPLETE")
       })
-      const watched = yield* watching.await.pipe(Effect.flatten)
+      yield* watcher.waitFor(/^Verdict: AUTHENTIC/m)
+      const watched = yield* watcher.stop("SIGTERM")
       assert.strictEqual(watched.code, 0, watched.stderr)
-      const doc = JSON.parse(watched.stdout) as { outcome: string; states: Array<{ state: string }> }
-      assert.strictEqual(doc.outcome, "AUTHENTIC")
-      assert.strictEqual(doc.states[doc.states.length - 1]?.state, "COMPLETE/APPROVED")
+      const states = watched.stdout.split("\n").flatMap((line) => /^ {2}\S+ {2}(\S+)/.exec(line)?.[1] ?? [])
+      assert.deepStrictEqual(states.slice(0, 2), ["QC/PENDING", "QC/APPROVED"])
+      assert.strictEqual(states[states.length - 1], "COMPLETE/APPROVED")
+      assert.deepStrictEqual(states, [...new Set(states)])
     }))
 
   it.scoped("sr watch of a DRAFT says there is nothing to wait for", () =>

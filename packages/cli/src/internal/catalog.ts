@@ -19,15 +19,11 @@ const pick = <A extends { readonly uuid: string; readonly name: string }>(
   where = ""
 ): Effect.Effect<A, CliError> => {
   const found = candidates.find((c) => same(c.uuid, query)) ?? candidates.find((c) => same(c.name, query))
-  return found !== undefined ?
-    Effect.succeed(found) :
-    Effect.fail(
-      Failure.input(
-        `unknown ${what} "${query}"${where}; known: ${
-          candidates.length === 0 ? "none" : candidates.map((c) => c.name).join(", ")
-        }`
-      )
-    )
+  if (found !== undefined) return Effect.succeed(found)
+  const known = candidates.length === 0 ?
+    ` (legitmark taxonomy ${what === "brand" ? "brands" : "tree"} lists them)` :
+    `; known: ${candidates.map((c) => c.name).join(", ")}`
+  return Effect.fail(Failure.input(`unknown ${what} "${query}"${where}${known}`))
 }
 
 /** The category, and the type within it, that an item belongs to. */
