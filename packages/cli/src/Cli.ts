@@ -15,6 +15,7 @@ import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import { ExitCode } from "./CliError.js"
 import * as Authenticate from "./internal/authenticate.js"
 import * as Environment from "./internal/environment.js"
@@ -24,8 +25,14 @@ import * as Taxonomy from "./internal/taxonomy.js"
 
 const json = Options.boolean("json").pipe(Options.withDescription("print JSON (for scripts) instead of text"))
 
+const positive = (n: number): Option.Option<number> => n > 0 && Number.isFinite(n) ? Option.some(n) : Option.none()
+
 const seconds = (name: string, description: string) =>
-  Options.float(name).pipe(Options.withDescription(description), Options.map(Duration.seconds))
+  Options.float(name).pipe(
+    Options.withDescription(description),
+    Options.filterMap(positive, `--${name} must be a positive number of seconds`),
+    Options.map(Duration.seconds)
+  )
 
 const interval = seconds("interval", "seconds between two reads of the SR while waiting").pipe(
   Options.withDefault(Duration.seconds(5))
@@ -51,7 +58,8 @@ const authenticate = Command.make("authenticate", {
   type: type("the item's type within the category, by name or uuid"),
   brand: Options.text("brand").pipe(Options.withDescription("the item's brand, by name or uuid"), Options.optional),
   concurrency: Options.integer("concurrency").pipe(
-    Options.withDescription("photos uploaded at once"),
+    Options.withDescription("photos uploaded at once (1 to 16)"),
+    Options.filterMap((n) => n >= 1 && n <= 16 ? Option.some(n) : Option.none(), "--concurrency must be 1 to 16"),
     Options.withDefault(4)
   ),
   noWait: Options.boolean("no-wait").pipe(Options.withDescription("exit once the SR is submitted")),
@@ -175,6 +183,7 @@ const simulator = Command.make("simulator", {
   ),
   speed: Options.float("speed").pipe(
     Options.withDescription("simulated time per real time (default 1)"),
+    Options.filterMap(positive, "--speed must be a positive number"),
     Options.optional
   ),
   manualClock: Options.boolean("manual-clock").pipe(
@@ -182,6 +191,7 @@ const simulator = Command.make("simulator", {
   ),
   stepMs: Options.integer("step-ms").pipe(
     Options.withDescription("simulated milliseconds between two SR states (default 60000)"),
+    Options.filterMap(positive, "--step-ms must be a positive number"),
     Options.optional
   ),
   webhookUrl: Options.text("webhook-url").pipe(Options.withDescription("where events are POSTed"), Options.optional),

@@ -249,6 +249,9 @@ describe("legitmark", { timeout: 120_000 }, () => {
         assert.strictEqual(result.code, 2)
         assert.match(result.stderr, /--type/)
         assert.notMatch(result.stderr, /\bat .*\(/)
+        const zero = yield* run(["sr", "watch", "SKU-1", "--interval", "0"])
+        assert.strictEqual(zero.code, 2)
+        assert.match(zero.stderr, /--interval must be a positive number of seconds/)
       }))
   })
 
