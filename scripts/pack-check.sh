@@ -6,12 +6,13 @@
 # public registry packages), and there:
 #   1. type-checks the README's Usage block (strict, NodeNext) and a check of the public/internal subpaths,
 #   2. imports every public module of every package, and fails to import an internal one,
-#   3. starts `legitmark-simulator` from node_modules/.bin and runs the compiled quickstart against it.
+#   3. starts `legitmark-simulator` from node_modules/.bin and runs the compiled quickstart against it,
+#   4. runs the installed `legitmark` bin against it (a table, and bad input as one line with exit 2).
 # Any failure fails the run. Usage: bash scripts/pack-check.sh  (KEEP=1 keeps the temporary project)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-PACKAGES=(schema client legitmark simulator)
+PACKAGES=(schema client legitmark simulator cli)
 
 step() { echo; echo "== [${SECONDS}s] $*"; }
 
@@ -160,5 +161,19 @@ CODE=$?
 set -e
 cat run.log
 [ "$CODE" -eq 0 ] || { echo "the quickstart exited with $CODE" >&2; cat sim.log; exit 1; }
+
+step "run the installed legitmark bin against the same simulator"
+VERSION="$(node_modules/.bin/legitmark --version)"
+[ "$VERSION" = "$(node -p "require('$ROOT/packages/cli/package.json').version")" ] || { echo "legitmark --version: $VERSION" >&2; exit 1; }
+LEGITMARK_API_KEY=leo_x LEGITMARK_BASE_URL="$URL" LEGITMARK_ASSET_URL="$URL" timeout 60 \
+  node_modules/.bin/legitmark taxonomy tree > cli.log 2>&1 || { cat cli.log; echo "legitmark taxonomy tree failed" >&2; exit 1; }
+grep -E '^ +Sneakers +yes +[0-9a-f-]{36}$' cli.log || { cat cli.log; echo "legitmark printed no taxonomy table" >&2; exit 1; }
+set +e
+LEGITMARK_API_KEY=leo_x LEGITMARK_BASE_URL="$URL" LEGITMARK_ASSET_URL="$URL" timeout 60 \
+  node_modules/.bin/legitmark authenticate SKU-PACK --category Shoes --type Sneakers ./missing.jpg > cli.log 2>&1
+CODE=$?
+set -e
+cat cli.log
+[ "$CODE" -eq 2 ] && [ "$(wc -l < cli.log)" -eq 1 ] || { echo "bad input: expected one line and exit 2, got $CODE" >&2; exit 1; }
 echo
 echo "pack-check: ok in ${SECONDS}s"

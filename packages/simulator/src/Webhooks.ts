@@ -18,9 +18,9 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { Webhook } from "standardwebhooks"
+import * as Secret from "./internal/secret.js"
 import { SimClock } from "./SimClock.js"
 import type { State } from "./Store.js"
-import * as Secret from "./internal/secret.js"
 
 /**
  * The payloads of legitmark-api.md "Webhooks" (current generation).
