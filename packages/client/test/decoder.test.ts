@@ -191,6 +191,33 @@ describe("decoder", () => {
       expectSame(Schema.Literal(null, 0, "0"), false)
     })
 
+    it("a record skips the keys its key schema refuses; a __proto__ key is never a prototype", () => {
+      const refined = Schema.Record({
+        key: Schema.String.pipe(Schema.filter((k) => k !== "skip")),
+        value: Schema.Number
+      })
+      expect(isCompiled(refined)).toBe(true)
+      expect(expectSame(refined, { a: 1, skip: 2 })).toEqual({ _tag: "Success", value: { a: 1 } })
+      const evil = JSON.parse("{\"__proto__\":{\"isAdmin\":true},\"kept\":1}")
+      const sr = expectSame(SR.ServiceRequest, {
+        uuid: "x",
+        state: { primary: "DRAFT" },
+        metadata: evil,
+        user: evil,
+        service: evil,
+        summary: evil
+      })
+      assert(sr._tag === "Success" && sr.value instanceof SR.ServiceRequest)
+      for (const value of [sr.value.metadata, sr.value.user, sr.value.service, sr.value.summary]) {
+        expect(Object.getPrototypeOf(value)).toBe(Object.prototype)
+        expect(value).toEqual({ kept: 1 })
+      }
+      // A record keyed by any string (none in the schemas) keeps the key as an own property.
+      const plain = Effect.runSync(decoder(Schema.Record({ key: Schema.String, value: Schema.Unknown }))(evil))
+      expect(Object.getPrototypeOf(plain)).toBe(Object.prototype)
+      expect(Object.hasOwn(plain, "__proto__")).toBe(true)
+    })
+
     it("recursive schemas", () => {
       interface Node {
         readonly name: string

@@ -6,11 +6,11 @@
 import * as Schema from "effect/Schema"
 import { Envelope } from "./Envelope.js"
 import { ReferenceId, Uuid } from "./Identifier.js"
+import { JsonObject } from "./Json.js"
 import { Sides } from "./Side.js"
 import { Primary, State } from "./State.js"
 
 const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optional(Schema.NullOr(schema))
-const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
 /**
  * A taxonomy node as embedded in an SR's item: `{ uuid, name, media, sides }`.

@@ -6,6 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import { openEnum } from "./internal/openEnum.js"
+import { Key } from "./Json.js"
 import { State } from "./State.js"
 
 /**
@@ -41,7 +42,7 @@ export const isKnownEventType = (value: string): value is (typeof knownEventType
  */
 export const Envelope = Schema.Struct(
   { event_type: Schema.String, sr_uuid: Schema.String },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  Schema.Record({ key: Key, value: Schema.Unknown })
 ).annotations({ identifier: "WebhookEnvelope" })
 
 /**

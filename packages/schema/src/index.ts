@@ -13,6 +13,10 @@ export * as Identifier from "./Identifier.js"
 /**
  * @since 0.1.0
  */
+export * as Json from "./Json.js"
+/**
+ * @since 0.1.0
+ */
 export * as Progress from "./Progress.js"
 /**
  * @since 0.1.0

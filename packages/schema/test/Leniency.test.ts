@@ -4,8 +4,10 @@ import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Schema from "effect/Schema"
 import * as ErrorBody from "../src/ErrorBody.js"
+import * as Json from "../src/Json.js"
 import * as ServiceRequest from "../src/ServiceRequest.js"
 import * as State from "../src/State.js"
+import * as Webhook from "../src/Webhook.js"
 
 const minimal = { uuid: "8e61c991-553a-4a58-9eb6-561b64c11908", state: { primary: "DRAFT", supplement: null } }
 
@@ -98,11 +100,46 @@ describe("strict out", () => {
     ["an empty reference_id", { ...valid, reference_id: "" }],
     ["a blank reference_id", { ...valid, reference_id: "   " }],
     ["a reference_id with a newline", { ...valid, reference_id: "A\r\nB" }],
+    ["a reference_id with a lone surrogate", { ...valid, reference_id: "SKU-\ud800" }],
+    ["a reference_id longer than 255", { ...valid, reference_id: "x".repeat(256) }],
     ["a non-UUID category", { ...valid, item: { ...valid.item, category: "Footwear" } }],
     ["a non-UUID service", { ...valid, service: "sneakers" }],
     ["an unknown field", { ...valid, external_id: "x" }],
     ["a missing item", { reference_id: "x" }]
   ])("refuses %s", (_, body) => {
     expect(Either.isLeft(decode(body))).toBe(true)
+  })
+})
+
+describe("a __proto__ key never becomes a prototype (Effect's parser)", () => {
+  const evil = JSON.parse("{\"__proto__\":{\"isAdmin\":true},\"kept\":1}")
+  it("in every record-typed field of an SR, and in a webhook's extra fields", () => {
+    const sr = Schema.decodeUnknownSync(ServiceRequest.ServiceRequest)({
+      ...minimal,
+      metadata: evil,
+      user: evil,
+      service: evil,
+      summary: evil
+    })
+    for (const value of [sr.metadata, sr.user, sr.service, sr.summary]) {
+      expect(Object.getPrototypeOf(value)).toBe(Object.prototype)
+      expect(value).toEqual({ kept: 1 })
+    }
+    const envelope = Schema.decodeUnknownSync(Webhook.Envelope)(
+      JSON.parse("{\"event_type\":\"state_change\",\"sr_uuid\":\"x\",\"__proto__\":{\"isAdmin\":true}}")
+    )
+    expect(Object.getPrototypeOf(envelope)).toBe(Object.prototype)
+    expect("isAdmin" in envelope).toBe(false)
+  })
+})
+
+describe("Json", () => {
+  it("isDeeperThan walks any depth without recursion", () => {
+    const deep = JSON.parse("[".repeat(100_000) + "]".repeat(100_000))
+    expect(Json.isDeeperThan(deep, Json.maxDepth)).toBe(true)
+    expect(Json.isDeeperThan(JSON.parse("[".repeat(64) + "]".repeat(64)), 64)).toBe(false)
+    expect(Json.isDeeperThan(JSON.parse("[".repeat(65) + "]".repeat(65)), 64)).toBe(true)
+    expect(Json.isDeeperThan({ a: { b: [1, "x", null] } }, 3)).toBe(false)
+    expect(Json.isDeeperThan({ a: { b: [1, { c: null }] } }, 3)).toBe(true)
   })
 })

@@ -7,7 +7,8 @@
  * properties ignored, inexact optionals), calling the schema's own filters, transformations and class
  * constructors. It only ever answers what the parser would: when it rejects the input, or meets anything
  * it does not compile (an asynchronous step, a parse-options annotation, a tagged union), the parser runs
- * and its result, success or `ParseError`, is the answer.
+ * and its result, success or `ParseError`, is the answer. One exception, on the safe side: a record's
+ * `__proto__` key becomes an own property, never the prototype (the schemas' records skip that key anyway).
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -203,13 +204,15 @@ const compileTypeLiteral = (ast: AST.TypeLiteral): Parse | undefined => {
     if (parse === undefined) return undefined
     properties.push({ name: ps.name, isOptional: ps.isOptional, parse })
   }
-  const indexValues: Array<Parse> = []
+  const indexSignatures: Array<{ readonly key: Parse; readonly value: Parse }> = []
   for (const is of ast.indexSignatures) {
-    // `Schema.Record({ key: Schema.String, … })` only: other key schemas go to the parser.
-    if (is.parameter._tag !== "StringKeyword") return undefined
-    const parse = compile(is.type)
-    if (parse === undefined) return undefined
-    indexValues.push(parse)
+    // Records keyed by strings (`Schema.String` or a refinement of it, such as `Json.Key`) only: other key
+    // schemas go to the parser.
+    if (!isStringKey(is.parameter)) return undefined
+    const key = compile(is.parameter)
+    const value = compile(is.type)
+    if (key === undefined || value === undefined) return undefined
+    indexSignatures.push({ key, value })
   }
   const expected = new Set<PropertyKey>(properties.map((p) => p.name))
   return (u) => {
@@ -223,15 +226,33 @@ const compileTypeLiteral = (ast: AST.TypeLiteral): Parse | undefined => {
       if (isStop(a)) return a
       out[name] = a
     }
-    for (const parse of indexValues) {
+    for (const { key: parseKey, value: parse } of indexSignatures) {
       for (const key of Object.keys(u)) {
+        // As the parser does, a key its schema refuses is skipped.
+        const k = parseKey(key)
+        if (k === Rejected) continue
+        if (k === Undecided) return Undecided
         const a = parse(u[key])
         if (isStop(a)) return a
-        if (!expected.has(key)) out[key] = a
+        if (!expected.has(key)) define(out, key, a)
       }
     }
     return out
   }
+}
+
+/** A record's key schema the fast path follows: `Schema.String`, possibly refined. */
+const isStringKey = (ast: AST.AST): boolean =>
+  ast._tag === "StringKeyword" || (ast._tag === "Refinement" && isStringKey(ast.from))
+
+/**
+ * `out[key] = value`, except that a `__proto__` key becomes an own property instead of the object's
+ * prototype (where the parser, given such a record, would set the prototype).
+ */
+const define = (out: Record<PropertyKey, unknown>, key: string, value: unknown): void => {
+  if (key === "__proto__") {
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+  } else out[key] = value
 }
 
 const compileTransformation = (ast: AST.Transformation): Parse | undefined => {
