@@ -14,10 +14,15 @@ import * as Schema from "effect/Schema"
 /**
  * What goes wrong:
  * - `500`, `502` (HTML body), `503` (with `Retry-After`), `429` (documented body and headers),
- *   `429-no-headers` (bare 429): answered before the route runs (the server did not act);
+ *   `429-no-headers` (bare 429): answered before the route runs (the server did not act); with `after`,
+ *   `500`, `502` and `503` replace the answer of a route that ran (the server acted);
  * - `drop-before`: the connection is destroyed before the route runs;
  * - `drop-after`: the route runs (an SR is created, …), then the connection is destroyed unanswered;
  * - `delay`: waits `ms` real milliseconds, then answers normally;
+ * - `hold`: the route runs `ms` simulated milliseconds later (default 1000), whether or not the client
+ *   is still waiting: a create held past the client's timeout still lands;
+ * - `lagging-lookup`: on `sr.find`, SRs created less than `ms` simulated milliseconds ago (default
+ *   30 000) are not found yet, as a lookup behind replicas or caches; no effect on other routes;
  * - `malformed-json`, `truncated-json`: the route runs, then the 200 body is broken JSON;
  * - `answer`: answers `status` with `headers`, and `body` (JSON, or a string sent as is) or `error` (in
  *   the documented error envelope), before the route runs: any error the API could give, written out.
@@ -33,6 +38,8 @@ export const Kind = Schema.Literal(
   "drop-before",
   "drop-after",
   "delay",
+  "hold",
+  "lagging-lookup",
   "malformed-json",
   "truncated-json",
   "answer"
@@ -46,7 +53,7 @@ export type Kind = typeof Kind.Type
 /**
  * A fault to inject. `route` is a route id (`sr.create`), a method and path template
  * (`POST /api/v2/sr`, `GET /api/v2/sr/:uuid`) or `*`. Without `times` or `probability` it fires on
- * every matching request until cleared.
+ * every matching request until cleared. `after` makes a `500`, `502` or `503` answer once the route ran.
  *
  * @since 0.1.0
  */
@@ -70,7 +77,8 @@ export const Spec = Schema.Struct({
     errors: Schema.optionalWith(Schema.Array(Schema.Struct({ code: Schema.String, message: Schema.String })), {
       exact: true
     })
-  }))
+  })),
+  after: Schema.optional(Schema.Boolean)
 })
 
 /**

@@ -15,6 +15,8 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { createServer } from "node:http"
 import * as Core from "./Core.js"
+import { type ApiError, invalid } from "./internal/errors.js"
+import * as Http from "./internal/http.js"
 
 /**
  * @since 0.1.0
@@ -69,6 +71,43 @@ const dropConnection = Effect.flatMap(HttpServerRequest.HttpServerRequest, (requ
 })
 
 /**
+ * Reads a body on the Node server as the core's reader does, but stops by pausing the request rather than
+ * destroying it: the 413 then reaches the client before the connection closes.
+ */
+const nodeBody = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+  if (Http.declaresTooLarge(request)) return Effect.fail(Http.tooLarge())
+  const source = NodeHttpServerRequest.toIncomingMessage(request)
+  return Effect.async<string, ApiError>((resume) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const stop = () => {
+      source.off("data", onData)
+      source.off("end", onEnd)
+      source.off("error", onError)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= Http.maxBodyBytes) return void chunks.push(chunk)
+      stop()
+      source.pause()
+      resume(Effect.fail(Http.tooLarge()))
+    }
+    const onEnd = () => {
+      stop()
+      resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+    }
+    const onError = () => {
+      stop()
+      resume(Effect.fail(invalid("validation/invalid-body", "The request body could not be read.")))
+    }
+    source.on("data", onData)
+    source.on("end", onEnd)
+    source.on("error", onError)
+    return Effect.sync(stop)
+  })
+})
+
+/**
  * Starts a simulator for the lifetime of the scope.
  *
  * @example
@@ -96,7 +135,11 @@ export const start = (
     const port = server.address._tag === "TcpAddress" ? server.address.port : 0
     const baseUrl = `http://${urlHost(host)}:${port}`
     const { app, assetUrl, render: _, ...controls } = yield* Core.make({ ...options, baseUrl })
-    yield* server.serve(Effect.catchTag(app, "ConnectionDropped", () => dropConnection))
+    yield* server.serve(
+      Effect.catchTag(app, "ConnectionDropped", () => dropConnection).pipe(
+        Effect.provideService(Http.BodyReader, nodeBody)
+      )
+    )
     yield* Effect.logDebug(`Legitmark simulator listening on ${baseUrl}`)
     return Simulator.of({ ...controls, baseUrl, assetUrl, host, port })
   }).pipe(

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Simulator from "../src/Simulator.js"
@@ -95,6 +96,45 @@ describe("faults", () => {
         assert.isUndefined(truncated.json)
         assert.isTrue(truncated.text.startsWith("{\"success\":true"))
         assert.strictEqual(yield* srCount, 2)
+      }))
+
+    it.effect("500 and 502 with `after` answer once the server acted", () =>
+      Effect.gen(function*() {
+        const sim = yield* Simulator.Simulator
+        yield* fresh
+        yield* sim.injectFault({ route: "sr.create", fault: "500", after: true, times: 1 })
+        yield* sim.injectFault({ route: "sr.create", fault: "502", after: true, times: 1 })
+        assert.strictEqual((yield* create).status, 500)
+        assert.strictEqual((yield* create).status, 502)
+        assert.strictEqual(yield* srCount, 2)
+      }))
+
+    it.effect("a held create lands when simulated time reaches it, even after the client hung up", () =>
+      Effect.gen(function*() {
+        const sim = yield* Simulator.Simulator
+        yield* fresh
+        yield* sim.injectFault({ route: "sr.create", fault: "hold", ms: 5_000, times: 1 })
+        // The client gives up: the manual clock holds the create until it is advanced.
+        const gaveUp = yield* Effect.either(Effect.timeout(create, "200 millis").pipe(Effect.withClock(Clock.make())))
+        assert.isTrue(Either.isLeft(gaveUp))
+        assert.strictEqual(yield* srCount, 0)
+        assert.strictEqual(yield* sim.advance({ ms: 4_999 }), 0)
+        assert.strictEqual(yield* srCount, 0)
+        assert.strictEqual(yield* sim.advance({ ms: 1 }), 1)
+        assert.strictEqual(yield* srCount, 1)
+      }))
+
+    it.effect("a lagging lookup finds an SR only `ms` after its creation", () =>
+      Effect.gen(function*() {
+        const sim = yield* Simulator.Simulator
+        yield* fresh
+        yield* sim.injectFault({ route: "sr.find", fault: "lagging-lookup", ms: 30_000 })
+        assert.strictEqual((yield* create).status, 200)
+        assert.strictEqual((yield* call("GET", "/api/sr/find/fault")).status, 404)
+        yield* sim.advance({ ms: 29_999 })
+        assert.strictEqual((yield* call("GET", "/api/sr/find/fault")).status, 404)
+        yield* sim.advance({ ms: 1 })
+        assert.strictEqual((yield* call("GET", "/api/sr/find/fault")).status, 200)
       }))
 
     it.effect("a delay answers normally afterwards", () =>

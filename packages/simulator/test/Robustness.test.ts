@@ -5,6 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as fc from "effect/FastCheck"
+import * as Http from "node:http"
 import * as Simulator from "../src/Simulator.js"
 import { api, at, call, layer } from "./utils.js"
 
@@ -89,5 +90,97 @@ describe("robustness", () => {
         const stats = yield* sim.stats
         assert.isUndefined(stats.statuses["500"])
       }))
+  })
+})
+
+/** JSON nested `depth` deep, as arrays or objects. */
+const nested = fc.tuple(fc.integer({ min: 65, max: 5000 }), fc.boolean()).map(([depth, arrays]) =>
+  arrays ? "[".repeat(depth) + "]".repeat(depth) : "{\"a\":".repeat(depth) + "1" + "}".repeat(depth)
+)
+
+const MB = 1024 * 1024
+
+/**
+ * POSTs up to `total` bytes of blanks to `path` over a raw `node:http` request, with a `Content-Length`
+ * or chunked, and answers the status and body the server gave while the body was still being written,
+ * and how many bytes had been handed to the socket by then.
+ */
+const postBlanks = (path: string, total: number, declared: boolean) =>
+  Effect.flatMap(
+    Simulator.Simulator,
+    (sim) =>
+      Effect.async<{ readonly status: number; readonly body: string; readonly written: number }, Error>((resume) => {
+        const url = new URL(path, sim.baseUrl)
+        const request = Http.request({
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            // Without configured keys, any Bearer token is accepted.
+            authorization: "Bearer anyone",
+            ...(declared ? { "content-length": String(total) } : {})
+          }
+        })
+        const chunk = Buffer.alloc(64 * 1024, 0x20)
+        let written = 0
+        let answered = false
+        const pump = () => {
+          while (!answered && written < total) {
+            written += chunk.length
+            if (!request.write(chunk)) return void request.once("drain", pump)
+          }
+          if (!answered) request.end()
+        }
+        request.on("response", (response) => {
+          answered = true
+          const at = written
+          const chunks: Array<Buffer> = []
+          response.on("data", (c: Buffer) => chunks.push(c))
+          response.on("end", () => {
+            resume(
+              Effect.succeed({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString(), written: at })
+            )
+            request.destroy()
+          })
+        })
+        request.on("error", (error) => {
+          if (!answered) resume(Effect.fail(error))
+        })
+        pump()
+        return Effect.sync(() => request.destroy())
+      })
+  )
+
+describe("bodies the simulator refuses", () => {
+  // Started without API keys (as `legitmark-simulator` without `--api-key`): any caller may try.
+  it.layer(layer({ apiKeys: [] }))((it) => {
+    for (const declared of [true, false]) {
+      it.effect(`a 600 MB body ${declared ? "with its Content-Length" : "sent chunked"} gets a 413 while it is still arriving`, () =>
+        Effect.gen(function*() {
+          const answer = yield* postBlanks("/api/v2/sr", 600 * MB, declared)
+          assert.strictEqual(answer.status, 413, answer.body)
+          assert.strictEqual(at(JSON.parse(answer.body), "error", "details"), "validation/body-too-large")
+          // The server stopped reading at 1 MB: what was written is that and the sockets' buffers.
+          assert.isBelow(answer.written, 64 * MB)
+          yield* stillAnswering
+        }))
+    }
+
+    it.effect.prop(
+      "JSON nested deeper than 64 levels gets a 400, never a 500",
+      [nested],
+      ([raw]) =>
+        Effect.gen(function*() {
+          for (const path of ["/api/v2/sr", "/__control/faults", "/__control/advance"]) {
+            const answer = yield* api("POST", path, { body: raw })
+            assert.strictEqual(answer.status, 400, `${path}: ${answer.text}`)
+            assert.strictEqual(at(answer.json, "error", "errors", 0, "code"), "validation/too-deep")
+          }
+          yield* stillAnswering
+        }),
+      { fastCheck: { numRuns: 20, seed: 3 } }
+    )
   })
 })

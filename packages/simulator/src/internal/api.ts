@@ -11,11 +11,12 @@ import * as Schema from "effect/Schema"
 import { createHash, randomBytes } from "node:crypto"
 import { Lifecycle } from "../Lifecycle.js"
 import * as Seed from "../Seed.js"
+import { SimClock } from "../SimClock.js"
 import { Stats } from "../Stats.js"
 import { progress, Store } from "../Store.js"
 import * as Uploads from "../Uploads.js"
 import * as Errors from "./errors.js"
-import { flag, json, jsonBody, language, query, ServerInfo, uuidParam } from "./http.js"
+import { flag, json, jsonBody, language, LookupLag, query, ServerInfo, uuidParam } from "./http.js"
 import { isUuid } from "./ids.js"
 import * as Render from "./render.js"
 
@@ -177,7 +178,10 @@ export const find = Effect.gen(function*() {
   if (identifier === "") return yield* Errors.invalid("validation/missing-field", "identifier is required.")
   const store = yield* Store
   const sr = yield* store.find(identifier)
-  if (Option.isNone(sr)) return yield* Errors.notFound("Service request")
+  // A lagging lookup does not see an SR yet for a while after its creation.
+  const lag = yield* LookupLag
+  const now = yield* Effect.flatMap(SimClock, (clock) => clock.now)
+  if (Option.isNone(sr) || now - sr.value.createdAt < lag) return yield* Errors.notFound("Service request")
   return json({ success: true, message: "Service request found.", sr: Render.found(sr.value) })
 })
 

@@ -1,7 +1,9 @@
+import * as Json from "@effect-legitmark/schema/Json"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type * as Seed from "../Seed.js"
 import * as Errors from "./errors.js"
 import { isUuid } from "./ids.js"
@@ -64,20 +66,81 @@ export const flagAny = (params: URLSearchParams, names: ReadonlyArray<string>) =
   return name === undefined ? Effect.succeed(false) : flag(params, name)
 }
 
-/** Reads a JSON body (at most 1 MB). */
+/** The largest request body the API routes take (JSON; photos go to the upload route, which has its own). */
+export const maxBodyBytes = 1_000_000
+
+/** The request's body as text, read by the router (at most {@link maxBodyBytes}) before the route runs. */
+export class RequestBody
+  extends Context.Tag("@effect-legitmark/simulator/internal/RequestBody")<RequestBody, string>()
+{}
+
+/** The 413 of a body over {@link maxBodyBytes}: the rest is not read, so the connection is closed after it. */
+export const tooLarge = () =>
+  new Errors.ApiError({
+    status: 413,
+    message: `The request body is larger than ${maxBodyBytes} bytes.`,
+    details: "validation/body-too-large",
+    headers: { connection: "close" }
+  })
+
+/** Whether the request declares a body larger than {@link maxBodyBytes}: refused before a byte is read. */
+export const declaresTooLarge = (request: HttpServerRequest.HttpServerRequest) =>
+  Number(request.headers["content-length"] ?? 0) > maxBodyBytes
+
+/**
+ * How a face reads a request's body: up to {@link maxBodyBytes}, failing with {@link tooLarge} as soon as
+ * more arrives, so that an endless body costs at most that much memory. This default reads
+ * `request.stream`, whose end (past the limit) may close the connection before the 413 is sent; the
+ * server face provides a reader that leaves it open for the answer.
+ */
+export class BodyReader extends Context.Reference<BodyReader>()("@effect-legitmark/simulator/internal/BodyReader", {
+  defaultValue: (): Effect.Effect<string, Errors.ApiError, HttpServerRequest.HttpServerRequest> =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (declaresTooLarge(request)) return yield* tooLarge()
+      const decoder = new TextDecoder()
+      let size = 0
+      let text = ""
+      yield* request.stream.pipe(
+        // A request without a body has no stream on some faces (the in-process one): an empty body.
+        Stream.catchAll(() =>
+          size === 0
+            ? Stream.empty
+            : Stream.fail(Errors.invalid("validation/invalid-body", "The request body could not be read."))
+        ),
+        Stream.runForEach((chunk) => {
+          size += chunk.byteLength
+          if (size > maxBodyBytes) return tooLarge()
+          text += decoder.decode(chunk, { stream: true })
+          return Effect.void
+        })
+      )
+      return text + decoder.decode()
+    })
+}) {}
+
+/** Parses the body as JSON, refusing one nested deeper than `Json.maxDepth`, which no request needs. */
 export const jsonBody = Effect.gen(function*() {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const text = yield* request.text.pipe(
-    Effect.mapError(() => Errors.invalid("validation/invalid-body", "The request body could not be read."))
-  )
-  if (text.length > 1_000_000) {
-    return yield* Effect.fail(Errors.invalid("validation/body-too-large", "The request body is too large."))
-  }
+  const text = yield* RequestBody
   if (text.trim() === "") {
     return yield* Effect.fail(Errors.invalid("validation/missing-body", "A JSON request body is required."))
   }
-  return yield* Effect.try({
+  const body = yield* Effect.try({
     try: (): unknown => JSON.parse(text),
     catch: () => Errors.invalid("validation/invalid-json", "The request body is not valid JSON.")
   })
+  if (Json.isDeeperThan(body, Json.maxDepth)) {
+    return yield* Effect.fail(
+      Errors.invalid("validation/too-deep", `The request body nests deeper than ${Json.maxDepth} levels.`)
+    )
+  }
+  return body
 })
+
+/**
+ * How long after its creation an SR stays invisible to the public lookup (simulated ms): set for a request
+ * by the `lagging-lookup` fault, as a real lookup lags behind a create (replicas, caches).
+ */
+export class LookupLag extends Context.Reference<LookupLag>()("@effect-legitmark/simulator/internal/LookupLag", {
+  defaultValue: () => 0
+}) {}

@@ -1,12 +1,15 @@
 /**
  * The route table and the one request pipeline every route runs through:
- * due timers → stats → faults (before) → auth → rate limit → handler → faults (after) → headers → journal.
+ * due timers → stats → body (at most 1 MB) → faults (before) → auth → rate limit → handler → faults (after)
+ * → headers → journal.
  */
 import type * as HttpMethod from "@effect/platform/HttpMethod"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Faults from "../Faults.js"
@@ -21,7 +24,7 @@ import type { Webhooks } from "../Webhooks.js"
 import * as Api from "./api.js"
 import * as Control from "./control.js"
 import * as Errors from "./errors.js"
-import { json, language, ServerInfo } from "./http.js"
+import { BodyReader, json, language, LookupLag, RequestBody, ServerInfo } from "./http.js"
 import * as Taxonomy from "./taxonomy.js"
 
 /**
@@ -40,6 +43,7 @@ type Env =
   | FaultsTag
   | RateLimit.RateLimit
   | ServerInfo
+  | RequestBody
   | HttpServerRequest.HttpServerRequest
   | HttpRouter.RouteContext
 
@@ -157,8 +161,14 @@ const badGateway = HttpServerResponse.html(
   "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
 ).pipe(HttpServerResponse.setStatus(502))
 
-/** Faults that fire before the route runs: the server does not act. */
+/** Faults that fire before the route runs (the server does not act), or with `after`, once it ran. */
 const faultBefore = (spec: Faults.Spec) =>
+  spec.after === true && isStatusFault(spec) ? Effect.succeed(Option.none()) : earlyAnswer(spec)
+
+const isStatusFault = (spec: Faults.Spec) => spec.fault === "500" || spec.fault === "502" || spec.fault === "503"
+
+/** What a fault answers in place of the route, if it does. */
+const earlyAnswer = (spec: Faults.Spec) =>
   Effect.gen(function*() {
     const rateLimit = yield* RateLimit.RateLimit
     const now = yield* Effect.flatMap(SimClock, (clock) => clock.now)
@@ -239,6 +249,9 @@ const corrupt = (response: HttpServerResponse.HttpServerResponse, mangle: (text:
 
 /** Faults that fire after the route ran: the server acted, the client cannot tell. */
 const faultAfter = (spec: Faults.Spec, response: HttpServerResponse.HttpServerResponse) => {
+  if (spec.after === true && isStatusFault(spec)) {
+    return Effect.map(earlyAnswer(spec), Option.getOrElse(() => response))
+  }
   switch (spec.fault) {
     case "drop-after":
       return dropConnection
@@ -269,6 +282,26 @@ const journaled = (route: string) =>
           })))
   )
 
+/**
+ * Runs `route` `ms` simulated milliseconds from now, in a timer of the simulator's clock rather than in
+ * the request's fiber: a client that hangs up meanwhile does not stop it (the request's body was read
+ * before). The answer goes to the request if it is still there.
+ */
+const held = <A, E, R>(route: Effect.Effect<A, E, R>, ms: number) =>
+  Effect.gen(function*() {
+    const clock = yield* SimClock
+    const context = yield* Effect.context<R>()
+    const done = yield* Deferred.make<A, E>()
+    yield* clock.schedule(
+      ms,
+      Effect.flatMap(Effect.exit(Effect.provide(route, context)), (exit) => Deferred.done(done, exit))
+    )
+    return yield* Deferred.await(done)
+  })
+
+/** The body, read before the route runs; the upload route streams its own. */
+const bodyOf = (def: RouteDef) => def.id === "media.upload" ? Effect.succeed("") : Effect.flatten(BodyReader)
+
 const pipeline = (def: RouteDef) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -281,6 +314,9 @@ const pipeline = (def: RouteDef) =>
       host: request.headers["host"] ?? "",
       authorization: header !== undefined
     })
+    const body = yield* Effect.either(bodyOf(def))
+    if (Either.isLeft(body)) return yield* errorResponse(body.left)
+    const handler = Effect.provideService(def.handler, RequestBody, body.right)
 
     if (def.access === "control") {
       if (!isLoopback(request.remoteAddress)) {
@@ -288,7 +324,7 @@ const pipeline = (def: RouteDef) =>
           new Errors.ApiError({ status: 403, message: "Control endpoints answer loopback callers only" })
         )
       }
-      return yield* def.handler.pipe(Effect.catchTag("ApiError", errorResponse))
+      return yield* handler.pipe(Effect.catchTag("ApiError", errorResponse))
     }
 
     const fault = yield* Effect.flatMap(FaultsTag, (faults) =>
@@ -303,17 +339,17 @@ const pipeline = (def: RouteDef) =>
 
     const rateLimit = yield* RateLimit.RateLimit
     const lang = yield* language
-    const answer = Effect.gen(function*() {
+    const routeRuns = Effect.gen(function*() {
       const key = yield* authenticate(def.access, header)
       if (Option.isNone(key)) {
-        return { response: yield* def.handler, limits: {} }
+        return { response: yield* handler, limits: {} }
       }
       const decision = yield* rateLimit.consume(key.value)
       const limits = RateLimit.headers(decision)
       if (!decision.allowed) {
         return yield* rateLimited(decision)
       }
-      const response = yield* def.handler.pipe(
+      const response = yield* handler.pipe(
         Effect.catchTag("ApiError", (error) =>
           Effect.fail(Errors.withHeaders(error, limits)))
       )
@@ -321,6 +357,13 @@ const pipeline = (def: RouteDef) =>
     }).pipe(
       Effect.catchTag("ApiError", (error) => Effect.map(errorResponse(error), (response) => ({ response, limits: {} })))
     )
+    const answer = Option.isNone(fault) ?
+      routeRuns :
+      fault.value.fault === "hold" ?
+      held(routeRuns, fault.value.ms ?? 1000) :
+      fault.value.fault === "lagging-lookup" ?
+      Effect.provideService(routeRuns, LookupLag, fault.value.ms ?? 30_000) :
+      routeRuns
     const { limits, response } = yield* answer
     const final = yield* Option.match(fault, {
       onNone: () => Effect.succeed(response),
