@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import { pipeline, Readable } from "node:stream"
 
 /** A request as the server received it. Header names are lower case. */
 export interface RecordedRequest {
@@ -22,7 +23,8 @@ export interface RecordedRequest {
  * One answer. `delayMs` waits before answering (or dropping). `bodyDelayMs` sends the status and headers
  * at once but holds the body back that long. `drop: "before-response"` destroys the socket once the
  * request has been read, without sending a byte back; `drop: "after-headers"` sends the status, the
- * headers and half the body first.
+ * headers and half the body first. `chunks` streams a body of any length (endless, even) with
+ * backpressure, until it ends or the client hangs up.
  */
 export type Answer =
   | {
@@ -31,6 +33,12 @@ export type Answer =
     readonly body?: string
     readonly delayMs?: number
     readonly bodyDelayMs?: number
+  }
+  | {
+    readonly status: number
+    readonly headers?: Readonly<Record<string, string>>
+    readonly chunks: () => AsyncIterable<Uint8Array>
+    readonly delayMs?: number
   }
   | { readonly drop: "before-response"; readonly delayMs?: number }
   | {
@@ -49,6 +57,8 @@ export interface ScriptedServer {
   readonly url: string
   /** Every request received so far, in order of arrival. */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  /** Body bytes of `chunks` answers handed to the sockets so far. */
+  readonly bytesSent: Effect.Effect<number>
 }
 
 /** A JSON answer. */
@@ -112,6 +122,7 @@ const close = (server: Http.Server): Effect.Effect<void> =>
 export const make = (script: Script): Effect.Effect<ScriptedServer, never, Scope.Scope> =>
   Effect.gen(function*() {
     const received: Array<RecordedRequest> = []
+    let sent = 0
     const timers = new Set<NodeJS.Timeout>()
 
     const later = (ms: number, f: () => void) => {
@@ -134,6 +145,16 @@ export const make = (script: Script): Effect.Effect<ScriptedServer, never, Scope
         return
       }
       response.writeHead(answer.status, { ...answer.headers })
+      if ("chunks" in answer) {
+        const counted = async function*() {
+          for await (const chunk of answer.chunks()) {
+            sent += chunk.byteLength
+            yield chunk
+          }
+        }
+        // Stops (and drops the generator) when the client hangs up.
+        return pipeline(Readable.from(counted()), response, () => {})
+      }
       if (answer.bodyDelayMs === undefined) return response.end(answer.body ?? "")
       response.flushHeaders()
       later(answer.bodyDelayMs, () => {
@@ -167,7 +188,8 @@ export const make = (script: Script): Effect.Effect<ScriptedServer, never, Scope
 
     return {
       url: `http://127.0.0.1:${port}`,
-      requests: Effect.sync(() => received.slice())
+      requests: Effect.sync(() => received.slice()),
+      bytesSent: Effect.sync(() => sent)
     }
   })
 

@@ -101,16 +101,22 @@ class NodeResponse extends Transport.TransportResponse {
     return body
   }
 
-  /** The whole body, read once whoever asks first; the deadline ends with it. */
-  private collect(): Promise<Buffer> {
+  /** The whole body, read once whoever asks first; the deadline ends with it. Past `maxBytes`, it is destroyed. */
+  private collect(maxBytes: number | undefined): Promise<Buffer> {
     return this.body ??= new Promise<Buffer>((resolve, reject) => {
       const chunks: Array<Buffer> = []
+      let received = 0
       const source = this.source
       // Destroyed before anyone read it (its deadline passed): its events, and any data it held, are gone.
       if (source.destroyed) {
         return reject(this.exchange.causeOf(source.errored ?? new Error("The answer was cut short")))
       }
-      source.on("data", (chunk: Buffer) => chunks.push(chunk))
+      source.on("data", (chunk: Buffer) => {
+        received += chunk.length
+        if (maxBytes === undefined || received <= maxBytes) return void chunks.push(chunk)
+        chunks.length = 0
+        this.exchange.abort(new Transport.BodyTooLarge(maxBytes, received))
+      })
       source.on("end", () => resolve(this.done(chunks)))
       source.on("error", (error) => reject(this.exchange.causeOf(error)))
       // Destroyed before its end, with no error of its own (an interruption).
@@ -121,12 +127,16 @@ class NodeResponse extends Transport.TransportResponse {
   }
 
   // At once when the body is in hand, else when it ends.
-  protected get whole(): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
+  protected read(maxBytes: number | undefined): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
     return Effect.suspend(() => {
       const ready = this.bytes ?? this.takeComplete()
-      if (ready !== undefined) return Effect.succeed(ready)
+      if (ready !== undefined) {
+        return maxBytes === undefined || ready.length <= maxBytes
+          ? Effect.succeed(ready)
+          : Effect.fail(this.decodeError(new Transport.BodyTooLarge(maxBytes, ready.length)))
+      }
       return Effect.async<Uint8Array, HttpClientError.ResponseError>((resume) => {
-        this.collect().then(
+        this.collect(maxBytes).then(
           (body) => resume(Effect.succeed(body)),
           (cause) => resume(Effect.fail(this.decodeError(cause)))
         )

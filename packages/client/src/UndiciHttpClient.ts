@@ -43,9 +43,27 @@ class UndiciResponse extends Transport.TransportResponse {
   // The whole body, read once whoever asks first.
   private wholeBody: Promise<Uint8Array> | undefined
 
-  protected get whole(): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
+  // Past `maxBytes` the body is destroyed (which aborts the request): the rest is never read.
+  private collect(maxBytes: number | undefined): Promise<Uint8Array> {
+    const body = this.source.body
+    if (maxBytes === undefined) return body.arrayBuffer().then((bytes) => new Uint8Array(bytes))
+    return new Promise((resolve, reject) => {
+      const chunks: Array<Buffer> = []
+      let received = 0
+      body.on("data", (chunk: Buffer) => {
+        received += chunk.length
+        if (received <= maxBytes) return void chunks.push(chunk)
+        chunks.length = 0
+        body.destroy(new Transport.BodyTooLarge(maxBytes, received))
+      })
+      body.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
+      body.on("error", reject)
+    })
+  }
+
+  protected read(maxBytes: number | undefined): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
     return Effect.async((resume) => {
-      const body = this.wholeBody ??= this.source.body.arrayBuffer().then((bytes) => new Uint8Array(bytes))
+      const body = this.wholeBody ??= this.collect(maxBytes)
       body.then(
         (bytes) => {
           clearTimeout(this.timer)

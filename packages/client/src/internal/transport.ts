@@ -2,8 +2,9 @@
  * What the client's own transports (`AgentHttpClient`, `UndiciHttpClient`) have in common: how a request
  * reaches their `send` (its URL built, the client's deadline read, the transport registered as one of
  * {@link ownTransports}), and what they answer: an `HttpClientResponse` whose headers are read once and
- * whose body the transport reads whole, once, or streams as it arrives; `text`, `arrayBuffer`, `json` and the
- * rest derive from those.
+ * whose body the transport reads whole, once (up to a limit, if asked), or streams as it arrives; `text`,
+ * `arrayBuffer`, `json` and the rest derive from those. And how the client reads any transport's answer:
+ * {@link readText}, which stops at a limit.
  */
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
@@ -13,6 +14,7 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Inspectable from "effect/Inspectable"
@@ -83,6 +85,62 @@ export const make = (
 // Text as `Response.text()` and undici's `body.text()` decode it: UTF-8, a byte-order mark dropped.
 const utf8 = new TextDecoder()
 
+/** Why a body was not read to its end: it held more than `limit` bytes (`received` had arrived). */
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number, readonly received: number) {
+    super(`The body is larger than ${limit} bytes`)
+    this.name = "BodyTooLarge"
+  }
+}
+
+/**
+ * An answer's body as text, failing with a `BodyTooLarge` cause as soon as more than `maxBytes` have
+ * arrived (as the transport hands them over: decompressed, where it decompresses): the rest is never read.
+ */
+export const readText = (
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number
+): Effect.Effect<string, HttpClientError.ResponseError> => {
+  if (response instanceof TransportResponse) return response.textWithin(maxBytes)
+  // A length within the limit, on a body not decoded on the way: the transport reads no more than that.
+  const length = Number(response.headers["content-length"])
+  const encoding = response.headers["content-encoding"]
+  if (Number.isSafeInteger(length) && length <= maxBytes && (encoding === undefined || encoding === "identity")) {
+    return response.text
+  }
+  return Effect.suspend(() => {
+    let received = 0
+    return response.stream.pipe(
+      Stream.mapEffect((chunk) => {
+        received += chunk.byteLength
+        return received > maxBytes
+          ? Effect.fail(
+            new HttpClientError.ResponseError({
+              request: response.request,
+              response,
+              reason: "Decode",
+              cause: new BodyTooLarge(maxBytes, received)
+            })
+          )
+          : Effect.succeed(chunk)
+      }),
+      Stream.runCollect,
+      Effect.map((chunks) => utf8.decode(concat(Chunk.toReadonlyArray(chunks), received)))
+    )
+  })
+}
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return out
+}
+
 /** Header values as Node and undici give them: `set-cookie` as a list. */
 export type RawHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
@@ -99,19 +157,28 @@ export abstract class TransportResponse extends Inspectable.Class implements Htt
     super()
   }
 
-  /** The whole body, read once whoever asks first; interrupting the read destroys it. */
-  protected abstract get whole(): Effect.Effect<Uint8Array, HttpClientError.ResponseError>
+  /**
+   * The whole body, read once whoever asks first (whose `maxBytes`, if any, holds for every reader: past
+   * it the read fails with a `BodyTooLarge` cause and the body is destroyed); interrupting the read
+   * destroys it.
+   */
+  protected abstract read(maxBytes: number | undefined): Effect.Effect<Uint8Array, HttpClientError.ResponseError>
   /** Whether the body has been asked for whole: its own stream is then spoken for. */
   protected abstract get wholeRequested(): boolean
   /** The body as it arrives, for a `stream` asked for before any whole read. */
   protected abstract get arriving(): Stream.Stream<Uint8Array, HttpClientError.ResponseError>
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return Effect.map(this.whole, (bytes) => utf8.decode(bytes))
+    return Effect.map(this.read(undefined), (bytes) => utf8.decode(bytes))
+  }
+
+  /** The body as text, if it holds at most `maxBytes`. */
+  textWithin(maxBytes: number): Effect.Effect<string, HttpClientError.ResponseError> {
+    return Effect.map(this.read(maxBytes), (bytes) => utf8.decode(bytes))
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return Effect.map(this.whole, (bytes) => {
+    return Effect.map(this.read(undefined), (bytes) => {
       // A copy of its own: a Node `Buffer` may be a view into a shared pool.
       const copy = new ArrayBuffer(bytes.byteLength)
       new Uint8Array(copy).set(bytes)
@@ -121,7 +188,7 @@ export abstract class TransportResponse extends Inspectable.Class implements Htt
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     // Once the body has been read whole, the stream answers it again.
-    return this.wholeRequested ? Stream.fromEffect(this.whole) : this.arriving
+    return this.wholeRequested ? Stream.fromEffect(this.read(undefined)) : this.arriving
   }
 
   get headers(): Headers.Headers {
