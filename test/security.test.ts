@@ -21,6 +21,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, expect, it } from "@effect/vitest"
+import { Legitmark } from "effect-legitmark"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as ConfigError from "effect/ConfigError"
@@ -332,6 +333,53 @@ describe("2. ids never change the request path", () => {
       expect(stats.routes["taxonomy.categories"]).toBeUndefined()
       expect(stats.requests["unmatched"]).toBeUndefined()
     }))
+})
+
+describe("2. reference ids the API cannot take are refused before anything is sent", () => {
+  // A lone surrogate has no UTF-8 encoding (`encodeURIComponent` throws on it); past 255 characters a
+  // reference id is refused too, up to a 10 MB one.
+  const loneSurrogate = FastCheck.tuple(
+    FastCheck.string({ maxLength: 8 }),
+    FastCheck.integer({ min: 0xd800, max: 0xdfff }),
+    FastCheck.string({ maxLength: 8 })
+  ).map(([before, unit, after]) => `${before}${String.fromCharCode(unit)}${after}`)
+  const tooLong = FastCheck.tuple(
+    FastCheck.integer({ min: 256, max: 4096 }),
+    FastCheck.string({ minLength: 1, maxLength: 4 })
+  )
+    .map(([length, unit]) => unit.repeat(Math.ceil(length / unit.length)).slice(0, length))
+    .filter((id) => id.trim().length > 0)
+
+  const refusedEverywhere = (id: string) =>
+    Effect.gen(function*() {
+      const { client, requests } = yield* mockClient(() => ({ status: 200, body: "{}" }))
+      const legitmark = yield* Effect.provideService(Legitmark.make, LegitmarkClient, client)
+      const calls: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>]> = [
+        ["find", client.serviceRequests.find(id)],
+        ["create", client.serviceRequests.create({ reference_id: id, item: { category: FOOTWEAR, type: SNEAKERS } })],
+        [
+          "authenticate",
+          legitmark.authenticate({ referenceId: id, item: { category: FOOTWEAR, type: SNEAKERS }, photos: {} })
+        ]
+      ]
+      for (const [name, call] of calls) {
+        const exit = yield* Effect.exit(call)
+        assert(Exit.isFailure(exit), `${name} accepted the id`)
+        expect(Chunk.toReadonlyArray(Cause.defects(exit.cause))).toEqual([])
+        const failure = Chunk.toReadonlyArray(Cause.failures(exit.cause))[0]
+        expect([name, LegitmarkError.isLegitmarkError(failure) && failure._tag]).toEqual([name, "InvalidRequestError"])
+      }
+      expect(yield* requests).toEqual([])
+    })
+
+  it.effect.prop("a reference id with a lone surrogate", [loneSurrogate], ([id]) => refusedEverywhere(id), {
+    fastCheck: { numRuns: 50 }
+  })
+  it.effect.prop("a reference id longer than 255 characters", [tooLong], ([id]) => refusedEverywhere(id), {
+    fastCheck: { numRuns: 30 }
+  })
+  it.effect("a 10 MB reference id", () => refusedEverywhere("x".repeat(10 * 1024 * 1024)))
+  it.effect("SKU-\\ud800, the issue's example", () => refusedEverywhere("SKU-\ud800"))
 })
 
 // ---------------------------------------------------------------------------------------------------

@@ -200,36 +200,49 @@ interface Expected {
  * An `answer` fault without a status is a bare 500.
  */
 const unproven = new Set<Fault>(["500", "502", "503", "answer"])
-/** No answer: the request may still be on its way through the server, so finding nothing proves nothing. */
-const inDoubt = new Map<Fault, "TransportError" | "TimeoutError">([["drop-before", "TransportError"], [
-  "delay",
-  "TimeoutError"
-]])
+/**
+ * No answer: the request may still be on its way through the server, so finding nothing proves nothing
+ * (`hold`: the simulator holds the request on its manual clock, which the cell never moves).
+ */
+const inDoubt = new Map<Fault, "TransportError" | "TimeoutError">([
+  ["drop-before", "TransportError"],
+  ["delay", "TimeoutError"],
+  ["hold", "TimeoutError"]
+])
 const rateLimited = new Set<Fault>(["429", "429-no-headers"])
 const garbled = new Set<Fault>(["malformed-json", "truncated-json"])
 
 /**
  * The table. GETs retry every transient fault (the `delay` one times out: the client aborts, and the
- * simulator's handler is interrupted before it acts) and succeed on attempt 2; a 200 with broken JSON
- * is an `UnexpectedResponseError` at once (not retryable: the pipeline's classification). The PUT
- * ignores its answer's body, so broken JSON is a success; a dropped answer after the photo was stored
- * re-sends it: a second stored version. create and submit: a 429 proves the server did not act, so
- * the call is re-sent without asking; after a 5xx the call is reconciled first (create: `find`, submit:
- * `get`) and re-sent only when the server did not act; after a dropped connection or a timeout the
+ * simulator's handler is interrupted before it acts; a `hold` times out too, and never lands, as the
+ * manual clock does not move) and succeed on attempt 2; a 200 with broken JSON is an
+ * `UnexpectedResponseError` at once (not retryable: the pipeline's classification). The PUT ignores its
+ * answer's body, so broken JSON is a success; a dropped answer after the photo was stored re-sends it: a
+ * second stored version. A `lagging-lookup` only changes `find`, which then does not see the SR the cell
+ * made (404). create and submit: a 429 proves the server did not act, so the call is re-sent without
+ * asking; otherwise the call is reconciled first (create: `find`, submit: `get`). submit is re-sent after
+ * a 5xx when the SR is still a draft (`get` does not lag); after a dropped connection or a timeout the
  * request may still be in flight, so finding nothing proves nothing: the check repeats on the retry
- * schedule (3 times) and the call is never re-sent; after `drop-after` the check finds the result.
- * Broken JSON in a 2xx after create / submit means the server acted: the check recovers the result.
+ * schedule (3 times) and the call is never re-sent. create's `find` may lag, so after a 5xx too finding
+ * nothing proves nothing within the in-doubt window (the 10 s timeout plus 30 s): 3 checks, then an
+ * `InDoubtError`, never a second create. After `drop-after` the check finds the result. Broken JSON in a
+ * 2xx after create / submit means the server acted: the check recovers the result.
  */
 const expected = (endpoint: Endpoint, fault: Fault): Expected => {
   const route = endpoint.route
   switch (endpoint.kind) {
     case "get":
+      if (fault === "lagging-lookup") {
+        return route === "sr.find" ?
+          { outcome: "NotFoundError", routes: { [route]: 1 }, srCount: endpoint.srs, uploads: 0, submits: 0 } :
+          { outcome: "ok", routes: { [route]: 1 }, srCount: endpoint.srs, uploads: 0, submits: 0 }
+      }
       return garbled.has(fault) ?
         { outcome: "UnexpectedResponseError", routes: { [route]: 1 }, srCount: endpoint.srs, uploads: 0, submits: 0 } :
         { outcome: "ok", routes: { [route]: 2 }, srCount: endpoint.srs, uploads: 0, submits: 0 }
     case "put": {
       const intent = endpoint.name === "media.upload" ? { "media.intent": 1 } : {}
-      return garbled.has(fault) ?
+      return garbled.has(fault) || fault === "lagging-lookup" ?
         { outcome: "ok", routes: { ...intent, [route]: 1 }, srCount: 1, uploads: 1, submits: 0 } :
         {
           outcome: "ok",
@@ -248,19 +261,19 @@ const expected = (endpoint: Endpoint, fault: Fault): Expected => {
       const found = endpoint.kind === "create" ? { "sr.find": 1, "sr.get": 1 } : { [reconcile]: 1 }
       if (garbled.has(fault)) return { outcome: "ok", routes: { [route]: 1, ...found }, srCount, uploads: 0, submits }
       if (rateLimited.has(fault)) return { outcome: "ok", routes: { [route]: 2 }, srCount, uploads: 0, submits }
+      if (fault === "lagging-lookup") return { outcome: "ok", routes: { [route]: 1 }, srCount, uploads: 0, submits }
+      const doubt = inDoubt.get(fault)
+      if (endpoint.kind === "create" && (unproven.has(fault) || doubt !== undefined)) {
+        // The server never acted (it answered first, dropped the request, or was interrupted), but the
+        // lookup may lag: no second create within the window.
+        return { outcome: "InDoubtError", routes: { [route]: 1, [reconcile]: 3 }, srCount: 0, uploads: 0, submits: 0 }
+      }
       if (unproven.has(fault)) {
         return { outcome: "ok", routes: { [route]: 2, [reconcile]: 1 }, srCount, uploads: 0, submits }
       }
-      const doubt = inDoubt.get(fault)
       if (doubt !== undefined) {
         // The server never acted (the simulator drops the request, or its handler is interrupted).
-        return {
-          outcome: doubt,
-          routes: { [route]: 1, [reconcile]: 3 },
-          srCount: endpoint.kind === "create" ? 0 : 1,
-          uploads: 0,
-          submits: 0
-        }
+        return { outcome: doubt, routes: { [route]: 1, [reconcile]: 3 }, srCount: 1, uploads: 0, submits: 0 }
       }
       return { outcome: "ok", routes: { [route]: 1, ...found }, srCount, uploads: 0, submits }
     }
@@ -293,7 +306,7 @@ const runCell = (cell: Cell, want: Expected, fired = 1) =>
   Effect.gen(function*() {
     const simulator = yield* Simulator.start({ apiKeys: [apiKey], clock: "manual" })
     const legitmark = yield* legitmarkFor(simulator, {
-      timeout: cell.spec.fault === "delay" ? shortTimeout : timeout,
+      timeout: cell.spec.fault === "delay" || cell.spec.fault === "hold" ? shortTimeout : timeout,
       ...(cell.retry ? { retry: cell.retry } : {}),
       ...(cell.transport ? { transport: cell.transport } : {})
     })
@@ -390,7 +403,7 @@ describe("fault matrix: Retry-After", () => {
     }, rateLimitedRefused))
 })
 
-describe("fault matrix: a fault that never clears (retries run out: 1 attempt + 3 retries)", () => {
+describe("fault matrix: a fault that never clears (retries run out: 1 attempt + 3 retries, or 3 checks)", () => {
   const byName = (name: string) => endpoints.find((e) => e.name === name)!
   const cells: ReadonlyArray<readonly [Endpoint, Fault, Expected]> = [
     [byName("serviceRequests.get"), "500", {
@@ -407,10 +420,10 @@ describe("fault matrix: a fault that never clears (retries run out: 1 attempt + 
       uploads: 0,
       submits: 0
     }],
-    // Each re-send is preceded by a `find` that proves the server did not act.
+    // One 404 from `find` proves nothing within the in-doubt window: never a second create.
     [byName("serviceRequests.create"), "500", {
-      outcome: "ServerError",
-      routes: { "sr.create": 4, "sr.find": 3 },
+      outcome: "InDoubtError",
+      routes: { "sr.create": 1, "sr.find": 3 },
       srCount: 0,
       uploads: 0,
       submits: 0
@@ -433,6 +446,7 @@ describe("fault matrix: a fault that never clears (retries run out: 1 attempt + 
   ]
   for (const [endpoint, fault, want] of cells) {
     it.scopedLive(`${endpoint.name} × ${fault} always → ${show(want)}`, () =>
-      runCell({ endpoint, spec: { route: endpoint.route, fault, retryAfter: 0 } }, want, 4))
+      // The fault fires on every request to the route.
+      runCell({ endpoint, spec: { route: endpoint.route, fault, retryAfter: 0 } }, want, want.routes[endpoint.route]))
   }
 })

@@ -11,8 +11,10 @@ import * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
@@ -37,6 +39,8 @@ export interface ClientOptions {
   readonly retry?: Layer.Layer<RetryPolicy.RetryPolicy>
   /** The transport; the client's own (`AgentHttpClient`) by default. */
   readonly transport?: Layer.Layer<HttpClient.HttpClient>
+  /** How long a create that failed without proof may still land (the client's default unless given). */
+  readonly inDoubtWindow?: Duration.DurationInput
 }
 
 /** `Legitmark` (and its `client`) against `simulator`, living as long as the current scope. */
@@ -48,7 +52,8 @@ export const legitmarkFor = (simulator: Simulator.SimulatorInfo, options: Client
           apiKey: Redacted.make(apiKey),
           baseUrl: simulator.baseUrl,
           assetUrl: simulator.assetUrl,
-          timeout: options.timeout ?? "5 seconds"
+          timeout: options.timeout ?? "5 seconds",
+          ...(options.inDoubtWindow === undefined ? {} : { inDoubtWindow: options.inDoubtWindow })
         })
       ),
       Layer.provide(Layer.merge(options.transport ?? AgentHttpClient.layer, options.retry ?? fastRetries))
@@ -78,3 +83,77 @@ export const leak = (exit: Exit.Exit<unknown, unknown>): string | undefined => {
   const foreign = [...Cause.failures(cause)].filter((e) => !LegitmarkError.isLegitmarkError(e))
   return foreign.length > 0 ? `not a LegitmarkError: ${foreign.map(String).join(", ")}` : undefined
 }
+
+/** The required sides of a Footwear → Sneakers SR, by name. */
+export const requiredSides = ["Interior Size Tag or Stamp", "Outer Sides"] as const
+
+export const photos = Effect.gen(function*() {
+  const byName: Record<string, Photo.Photo> = {}
+  for (const [i, name] of requiredSides.entries()) byName[name] = yield* photo(i)
+  return byName
+})
+
+/**
+ * The worker's loop around `authenticate` (what a real worker does): `authenticate` is resumable by design
+ * (find-or-create by reference id, upload only the sides the server lacks, submit only a draft), so a
+ * worker re-runs it when it fails with a retryable `LegitmarkError` (the client's own retries ran out; a
+ * create in doubt) or with an `UnexpectedResponseError` (a garbled answer: the client does not retry it,
+ * but the workflow is safe to re-run).
+ */
+export const workerRetries = (error: unknown) =>
+  LegitmarkError.isLegitmarkError(error) && (error.isRetryable || error._tag === "UnexpectedResponseError")
+
+export const authenticateAsAWorker = (
+  legitmark: Legitmark["Type"],
+  referenceId: string,
+  byName: Record<string, Photo.Photo>,
+  // For 3 s: longer than the soak's in-doubt window, after which a create that never landed is re-sent.
+  schedule: Schedule.Schedule<unknown> = Schedule.spaced("50 millis").pipe(Schedule.intersect(Schedule.recurs(60)))
+) =>
+  legitmark.authenticate({ referenceId, item: { category: footwear, type: sneakers }, photos: byName }).pipe(
+    Effect.retry({ schedule, while: workerRetries })
+  )
+
+/**
+ * Every SR the simulator holds, checked against the reference ids the runs used: one SR per id, in
+ * QC/PENDING (the manual clock never moves it further), one acted submit, one photo version per
+ * required side. Answers a list of problems (empty when all is well), so a failure names every SR.
+ */
+export const audit = (
+  simulator: Simulator.SimulatorInfo,
+  referenceIds: ReadonlyArray<string>,
+  options: {
+    /**
+     * Whether a side may hold more than one photo version: a PUT that timed out after the photo was stored
+     * is sent again (S3 overwrites one object; the simulator keeps both). Default false.
+     */
+    readonly photosResent?: boolean
+  } = {}
+) =>
+  Effect.gen(function*() {
+    const srs = yield* simulator.serviceRequests
+    const stats = yield* simulator.stats
+    const problems: Array<string> = []
+    const byReference = new Map<string, number>()
+    for (const sr of srs) byReference.set(sr.externalId, (byReference.get(sr.externalId) ?? 0) + 1)
+    for (const id of referenceIds) {
+      const n = byReference.get(id) ?? 0
+      if (n !== 1) problems.push(`${id}: ${n} SRs`)
+    }
+    if (srs.length !== referenceIds.length) problems.push(`${srs.length} SRs for ${referenceIds.length} ids`)
+    for (const sr of srs) {
+      const where = `${sr.externalId} (${sr.uuid})`
+      if (sr.state.primary !== "QC" || sr.state.supplement !== "PENDING") {
+        problems.push(`${where}: state ${sr.state.primary}/${sr.state.supplement ?? "-"}`)
+      }
+      const submits = stats.submits[sr.uuid] ?? 0
+      if (submits !== 1) problems.push(`${where}: submitted ${submits} times`)
+      const versions = [...HashMap.values(sr.media)].map((v) => v.length)
+      if (versions.length !== requiredSides.length || versions.some((n) => n < 1 || (n > 1 && !options.photosResent))) {
+        problems.push(`${where}: photo versions per side ${JSON.stringify(versions)}`)
+      }
+    }
+    return { problems, srs: srs.length, stats }
+  })
+
+export const sum = (record: Readonly<Record<string, number>>) => Object.values(record).reduce((a, b) => a + b, 0)

@@ -4,90 +4,29 @@
  * must end with exactly one SR per reference id, submitted exactly once, with one photo per required
  * side.
  *
- * The caller loop (what a real worker does): `authenticate` is resumable by design (find-or-create by
- * reference id, upload only the sides the server lacks, submit only a draft), so a worker re-runs it
- * when it fails with a retryable `LegitmarkError` (the client's own retries ran out) or with an
- * `UnexpectedResponseError` (a garbled answer: the client does not retry it, but the workflow is safe
- * to re-run). Anything else (a validation error, missing photos, a defect) fails the run.
+ * The caller loop is a worker's (`authenticateAsAWorker` in `setup.ts`): `authenticate` again after a
+ * retryable failure or a garbled answer. Anything else (a validation error, missing photos, a defect)
+ * fails the run.
  *
  * Seeds: `SOAK_SEED` (default below) seeds every fault's PRNG and the interruption points; it is in
  * the test names. Which request a fault hits also depends on the order concurrent requests reach the
  * server, so a seed fixes the fault sequence per route, not the exact run.
  */
-import { LegitmarkError } from "@effect-legitmark/client"
-import type { Photo } from "@effect-legitmark/client"
 import type { Faults } from "@effect-legitmark/simulator"
 import { Simulator } from "@effect-legitmark/simulator"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import type { Legitmark } from "effect-legitmark"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Ref from "effect/Ref"
-import * as Schedule from "effect/Schedule"
-import { apiKey, footwear, leak, legitmarkFor, photo, sneakers } from "./setup.js"
+import { apiKey, audit, authenticateAsAWorker, leak, legitmarkFor, photos, requiredSides, sum } from "./setup.js"
 
 const seed = Number(process.env["SOAK_SEED"] ?? 20240611)
-
-type Service = Legitmark["Type"]
-
-/** The required sides of a Footwear → Sneakers SR, by name. */
-const requiredSides = ["Interior Size Tag or Stamp", "Outer Sides"] as const
-
-const photos = Effect.gen(function*() {
-  const byName: Record<string, Photo.Photo> = {}
-  for (const [i, name] of requiredSides.entries()) byName[name] = yield* photo(i)
-  return byName
-})
-
-/** The worker's loop around `authenticate` (see the header). */
-const workerRetries = (error: unknown) =>
-  LegitmarkError.isLegitmarkError(error) && (error.isRetryable || error._tag === "UnexpectedResponseError")
-
-const authenticateAsAWorker = (legitmark: Service, referenceId: string, byName: Record<string, Photo.Photo>) =>
-  legitmark.authenticate({ referenceId, item: { category: footwear, type: sneakers }, photos: byName }).pipe(
-    Effect.retry({ schedule: Schedule.spaced("10 millis"), times: 20, while: workerRetries })
-  )
-
-/**
- * Every SR the simulator holds, checked against the reference ids the runs used: one SR per id, in
- * QC/PENDING (the manual clock never moves it further), one acted submit, one photo version per
- * required side. Answers a list of problems (empty when all is well), so a failure names every SR.
- */
-const audit = (simulator: Simulator.SimulatorInfo, referenceIds: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const srs = yield* simulator.serviceRequests
-    const stats = yield* simulator.stats
-    const problems: Array<string> = []
-    const byReference = new Map<string, number>()
-    for (const sr of srs) byReference.set(sr.externalId, (byReference.get(sr.externalId) ?? 0) + 1)
-    for (const id of referenceIds) {
-      const n = byReference.get(id) ?? 0
-      if (n !== 1) problems.push(`${id}: ${n} SRs`)
-    }
-    if (srs.length !== referenceIds.length) problems.push(`${srs.length} SRs for ${referenceIds.length} ids`)
-    for (const sr of srs) {
-      const where = `${sr.externalId} (${sr.uuid})`
-      if (sr.state.primary !== "QC" || sr.state.supplement !== "PENDING") {
-        problems.push(`${where}: state ${sr.state.primary}/${sr.state.supplement ?? "-"}`)
-      }
-      const submits = stats.submits[sr.uuid] ?? 0
-      if (submits !== 1) problems.push(`${where}: submitted ${submits} times`)
-      const versions = [...HashMap.values(sr.media)].map((v) => v.length)
-      if (versions.length !== requiredSides.length || versions.some((n) => n !== 1)) {
-        problems.push(`${where}: photo versions per side ${JSON.stringify(versions)}`)
-      }
-    }
-    return { problems, srs: srs.length, stats }
-  })
-
-const sum = (record: Readonly<Record<string, number>>) => Object.values(record).reduce((a, b) => a + b, 0)
 
 /**
  * Faults for every route `authenticate` uses, one spec per route and kind, so that about `rate` of the
@@ -139,7 +78,9 @@ describe("soak: authenticate under random faults", () => {
         })
         // Generous: on a busy machine a client timeout would add unplanned faults (see the report on
         // timeouts and reconciliation); only the injected faults are under test here.
-        const legitmark = yield* legitmarkFor(simulator, { timeout: "60 seconds" })
+        // The faults act at once or never (no held requests, no lagging lookup): a create in doubt cannot
+        // land late, so a short in-doubt window keeps the runs quick.
+        const legitmark = yield* legitmarkFor(simulator, { timeout: "60 seconds", inDoubtWindow: "200 millis" })
         const byName = yield* photos
         for (const spec of soakFaults(0.2)) yield* simulator.injectFault(spec)
 
@@ -202,7 +143,12 @@ describe("interrupted authenticate, called again", () => {
             )
           )
         ).pipe(Layer.provide(NodeHttpClient.layerUndici))
-        const legitmark = yield* legitmarkFor(simulator, { transport: counting, timeout: "60 seconds" })
+        const legitmark = yield* legitmarkFor(simulator, {
+          transport: counting,
+          timeout: "60 seconds",
+          // An interrupted create may still be on its way through the simulator for a moment.
+          inDoubtWindow: "1 second"
+        })
         const byName = yield* photos
         const random = Random.make(seed)
 

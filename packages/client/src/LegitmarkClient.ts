@@ -65,12 +65,20 @@ export declare namespace LegitmarkClient {
    * @since 0.1.0
    */
   export interface ServiceRequests {
-    /** Opens a DRAFT SR for an item (`POST /api/v2/sr`). */
+    /**
+     * Opens a DRAFT SR for an item (`POST /api/v2/sr`). Sent again only when a failure proves the server
+     * did not act, or once the lookup by reference id has said 404 for longer than `inDoubtWindow`; until
+     * then the call fails with an `InDoubtError`, and this client sends no create for that reference id.
+     */
     readonly create: (
       input: CreateInput
     ) => Effect.Effect<
       SR.ServiceRequest,
-      Errors.InvalidRequestError | Errors.ValidationError | Errors.ConflictError | Errors.CommonError
+      | Errors.InvalidRequestError
+      | Errors.ValidationError
+      | Errors.ConflictError
+      | Errors.InDoubtError
+      | Errors.CommonError
     >
     /** Reads an SR with the parts `include` asks for (`GET /api/v2/sr/{uuid}`). */
     readonly get: (
@@ -309,6 +317,17 @@ export declare namespace LegitmarkClient {
     readonly userAgent?: string
     /** `Accept-Language` for localized answers (en, zh, ja). */
     readonly acceptLanguage?: string
+    /**
+     * The most an answer's body may hold, in bytes after decompression; reading stops past it, with an
+     * `UnexpectedResponseError`. Default {@link defaultMaxResponseBytes} (8 MiB), far above any real answer.
+     */
+    readonly maxResponseBytes?: number
+    /**
+     * How long after it was sent a create that failed without proof (a 5xx, a timeout, a lost connection)
+     * may still land and show in the lookup by reference id: until then a 404 from the lookup proves
+     * nothing and the create is not sent again. Default: `timeout` plus {@link defaultLookupLag} (30 s).
+     */
+    readonly inDoubtWindow?: Duration.DurationInput
   }
 }
 
@@ -342,6 +361,22 @@ export const defaultAssetUrl = "https://asset.legitmark.com"
  */
 export const version = "0.1.0"
 
+/**
+ * The default `maxResponseBytes`: 8 MiB. The largest answers (a catalog page of 100, a full SR) are a few
+ * tens of kilobytes.
+ *
+ * @since 0.1.0
+ */
+export const defaultMaxResponseBytes = 8 * 1024 * 1024
+
+/**
+ * How long the lookup by reference id is allowed to lag behind a create (and a request to be held past the
+ * client's timeout) in the default `inDoubtWindow`: 30 s.
+ *
+ * @since 0.1.0
+ */
+export const defaultLookupLag: Duration.Duration = Duration.seconds(30)
+
 const loopbackHost = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
 
 /**
@@ -374,6 +409,8 @@ interface Resolved {
   readonly timeout: Duration.Duration
   readonly userAgent: string
   readonly acceptLanguage: string | undefined
+  readonly maxResponseBytes: number
+  readonly inDoubtWindow: Duration.Duration
 }
 
 const resolve = (options: LegitmarkClient.Options): Either.Either<Resolved, ConfigError.ConfigError> => {
@@ -391,13 +428,22 @@ const resolve = (options: LegitmarkClient.Options): Either.Either<Resolved, Conf
     return invalid("acceptLanguage", "must not contain CR, LF or NUL")
   }
   const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
+  const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes
+  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
+    return invalid("maxResponseBytes", "must be a positive integer")
+  }
+  const inDoubtWindow = options.inDoubtWindow === undefined
+    ? Duration.sum(timeout, defaultLookupLag)
+    : Duration.decode(options.inDoubtWindow)
   return Either.right({
     apiKey: options.apiKey,
     baseUrl: baseUrl.right,
     assetUrl: assetUrl.right,
     timeout,
     userAgent,
-    acceptLanguage: options.acceptLanguage
+    acceptLanguage: options.acceptLanguage,
+    maxResponseBytes,
+    inDoubtWindow
   })
 }
 

@@ -200,6 +200,36 @@ export class UnexpectedResponseError extends Schema.TaggedError<UnexpectedRespon
 }
 
 /**
+ * A create that failed without proof that the server did not act (a 5xx, a timeout, a lost connection)
+ * and whose SR the lookup by reference id has not found yet: it may have been created, or may still be,
+ * as the lookup lags behind creates and a held request may land late. The client sends no create for
+ * this reference id until the lookup finds the SR (then that SR is the answer) or has said 404 past
+ * `resendAfter`. Retrying, or running `authenticate` again, is safe: while in doubt nothing is re-sent.
+ *
+ * @since 0.1.0
+ */
+export class InDoubtError extends Schema.TaggedError<InDoubtError>("@effect-legitmark/InDoubtError")(
+  "InDoubtError",
+  {
+    ...callFields,
+    referenceId: Schema.String,
+    /** Creates sent since the first one in doubt. */
+    attempts: Schema.Number,
+    /** The failure of the latest of them; absent while it was in flight or interrupted. */
+    lastFailure: Schema.optional(Schema.Union(ServerError, TransportError, TimeoutError, UnexpectedResponseError)),
+    /** When the first create in doubt was sent. */
+    since: Schema.DateTimeUtcFromSelf,
+    /** From when a lookup that still says 404 proves that no create in doubt will land. */
+    resendAfter: Schema.DateTimeUtcFromSelf
+  }
+) {
+  /** @since 0.1.0 */
+  get isRetryable(): boolean {
+    return true
+  }
+}
+
+/**
  * @since 0.1.0
  */
 export type LegitmarkError =
@@ -213,6 +243,7 @@ export type LegitmarkError =
   | TransportError
   | TimeoutError
   | UnexpectedResponseError
+  | InDoubtError
 
 /**
  * The failures any call that reaches the network can produce, whatever the endpoint.
@@ -237,7 +268,8 @@ const tags = new Set<string>([
   "ServerError",
   "TransportError",
   "TimeoutError",
-  "UnexpectedResponseError"
+  "UnexpectedResponseError",
+  "InDoubtError"
 ])
 
 /**

@@ -1,4 +1,5 @@
 import { assert, describe, expect, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -23,9 +24,17 @@ const created = MockHttp.json(200, Fixtures.createResponse)
 const serverError = MockHttp.json(500, { success: false, error: { code: 500, message: "boom" } })
 const rateLimited = (retryAfter?: string) => MockHttp.json(429, {}, retryAfter ? { "retry-after": retryAfter } : {})
 
-const withMock = (script: Parameters<typeof MockHttp.layer>[0], policy?: Layer.Layer<RetryPolicy.RetryPolicy>) => {
+const withMock = (
+  script: Parameters<typeof MockHttp.layer>[0],
+  policy?: Layer.Layer<RetryPolicy.RetryPolicy>,
+  options: Partial<LegitmarkClient.Options> = {}
+) => {
   const http = MockHttp.layer(script)
-  const client = LegitmarkClient.layer({ apiKey: Redacted.make("leo_k"), baseUrl: "https://api.legitmark.test" })
+  const client = LegitmarkClient.layer({
+    apiKey: Redacted.make("leo_k"),
+    baseUrl: "https://api.legitmark.test",
+    ...options
+  })
     .pipe(Layer.provide(http))
   return Layer.merge(policy ? Layer.provide(client, policy) : client, http)
 }
@@ -140,12 +149,79 @@ describe("create and submit are never blindly re-sent", () => {
       }).pipe(Effect.provide(withMock([answer, created])))
   )
 
-  it.effect("after a 500, no SR under the reference id proves it was not created: it is re-sent once", () =>
+  it.effect("after a 500, a 404 from the lookup proves nothing while the create may land: InDoubtError, never re-sent", () =>
+    Effect.gen(function*() {
+      const result = yield* run((yield* LegitmarkClient).serviceRequests.create(createBody))
+      assert(result._tag === "Left" && result.left._tag === "InDoubtError")
+      // The default policy's 3 retries, each a lookup, all within the default window (30 s + 30 s).
+      expect(yield* calls).toEqual([create, find, find, find])
+      const error = result.left
+      expect(error.referenceId).toBe("ITEM-1")
+      expect(error.attempts).toBe(1)
+      expect(error.lastFailure?._tag).toBe("ServerError")
+      expect(DateTime.toEpochMillis(error.since)).toBe(0)
+      expect(DateTime.toEpochMillis(error.resendAfter)).toBe(60_000)
+    }).pipe(Effect.provide(withMock((_, n) => (n === 0 ? serverError : notFound)))))
+
+  it.effect("once the lookup has said 404 for longer than the in-doubt window, it is re-sent once", () =>
     Effect.gen(function*() {
       const result = yield* run((yield* LegitmarkClient).serviceRequests.create(createBody))
       expect(result._tag).toBe("Right")
-      expect(yield* calls).toEqual([create, find, create])
-    }).pipe(Effect.provide(withMock([serverError, notFound, created]))))
+      const at = (yield* MockHttp.requests).map((r) => [`${r.method} ${new URL(r.url).pathname}`, r.at])
+      // Lookups at 400 and 800 ms prove nothing; the one at 1,200 ms is past the 1 s window.
+      expect(at).toEqual([[create, 0], [find, 400], [find, 800], [find, 1200], [create, 1200]])
+    }).pipe(
+      Effect.provide(
+        withMock(
+          [serverError, notFound, notFound, notFound, created],
+          RetryPolicy.fromSchedule(Schedule.spaced("400 millis").pipe(Schedule.intersect(Schedule.recurs(5)))),
+          { inDoubtWindow: "1 second" }
+        )
+      )
+    ))
+
+  it.effect("a create in doubt is remembered: the client's next create for that reference id sends no POST until the window is over", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      const once = RetryPolicy.none
+      const first = yield* Effect.either(client.serviceRequests.create(createBody).pipe(Effect.provide(once)))
+      assert(first._tag === "Left" && first.left._tag === "InDoubtError")
+      expect(yield* calls).toEqual([create])
+      // Called again while the first may still land: the lookup only.
+      yield* advance(5_000)
+      const second = yield* Effect.either(client.serviceRequests.create(createBody).pipe(Effect.provide(once)))
+      assert(second._tag === "Left" && second.left._tag === "InDoubtError")
+      expect(second.left.attempts).toBe(1)
+      expect(yield* calls).toEqual([create, find])
+      // Another reference id is not held back.
+      const other = yield* Effect.either(
+        client.serviceRequests.create({ ...createBody, reference_id: "ITEM-2" }).pipe(Effect.provide(once))
+      )
+      expect(other._tag).toBe("Right")
+      // Past the window, a 404 proves that the first create will not land: one POST.
+      yield* advance(60_000)
+      const third = yield* Effect.either(client.serviceRequests.create(createBody).pipe(Effect.provide(once)))
+      expect(third._tag).toBe("Right")
+      expect(yield* calls).toEqual([create, find, create, find, create])
+    }).pipe(
+      Effect.provide(
+        withMock((request, n) => n === 0 ? serverError : request.url.includes("/find/") ? notFound : created)
+      )
+    ))
+
+  it.effect("a create interrupted in flight may still land: the next create for its reference id asks first", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      const fiber = yield* Effect.fork(client.serviceRequests.create(createBody))
+      yield* advance(1_000)
+      yield* Fiber.interrupt(fiber)
+      const again = yield* Effect.either(
+        client.serviceRequests.create(createBody).pipe(Effect.provide(RetryPolicy.none))
+      )
+      assert(again._tag === "Left" && again.left._tag === "InDoubtError")
+      expect(again.left.lastFailure).toBeUndefined()
+      expect(yield* calls).toEqual([create, find])
+    }).pipe(Effect.provide(withMock((_, n) => (n === 0 ? { hang: true } : notFound)))))
 
   it.effect.each(
     [

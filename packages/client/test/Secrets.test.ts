@@ -6,6 +6,7 @@ import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { LegitmarkClient } from "../src/LegitmarkClient.js"
+import type { LegitmarkError } from "../src/LegitmarkError.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 import * as Capture from "./support/Capture.js"
 import * as Fixtures from "./support/fixtures.js"
@@ -38,7 +39,7 @@ describe("the API key", () => {
         const http = MockHttp.layer([answer])
         const layer = LegitmarkClient.layer({ apiKey: Redacted.make(secret), baseUrl: "https://api.legitmark.test" })
           .pipe(Layer.provide(http), Layer.provide(RetryPolicy.none))
-        const calls = [
+        const calls: ReadonlyArray<(c: LegitmarkClient.Service) => Effect.Effect<unknown, LegitmarkError>> = [
           (c: LegitmarkClient.Service) => c.serviceRequests.create(createBody),
           (c: LegitmarkClient.Service) => c.serviceRequests.get(srUuid, { item: true, sides: true }),
           (c: LegitmarkClient.Service) => c.serviceRequests.submit(srUuid)

@@ -16,9 +16,9 @@ type Common =
 
 // These checks run in `pnpm check` (tsc); the runtime assertions are trivially true.
 describe("exact error unions", () => {
-  it("create cannot be not-found", () => {
+  it("create cannot be not-found, and may be in doubt", () => {
     expectTypeOf<ErrorOf<"create">>().toEqualTypeOf<
-      E.InvalidRequestError | E.ValidationError | E.ConflictError | Common
+      E.InvalidRequestError | E.ValidationError | E.ConflictError | E.InDoubtError | Common
     >()
   })
 

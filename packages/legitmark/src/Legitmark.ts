@@ -129,6 +129,7 @@ export type AuthenticateError =
   | Errors.ValidationError
   | Errors.NotFoundError
   | Errors.ConflictError
+  | Errors.InDoubtError
   | Errors.CommonError
 
 /**

@@ -2,8 +2,9 @@
  * The one request pipeline: every call goes through `execute`, which sends, times out, maps every
  * failure to a `LegitmarkError`, decodes, retries under the policy and runs in the call's span.
  */
-import { ErrorBody } from "@effect-legitmark/schema/ErrorBody"
-import type { RateLimitDetails } from "@effect-legitmark/schema/RateLimit"
+import { ErrorBody, type FieldError } from "@effect-legitmark/schema/ErrorBody"
+import * as Json from "@effect-legitmark/schema/Json"
+import { LimitType, type RateLimitDetails } from "@effect-legitmark/schema/RateLimit"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -19,10 +20,10 @@ import * as Either from "effect/Either"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
+import * as MutableHashMap from "effect/MutableHashMap"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Tracer from "effect/Tracer"
 import * as Errors from "../LegitmarkError.js"
@@ -30,9 +31,10 @@ import * as RateLimiter from "../RateLimiter.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import { deadline, DeadlineExceeded, ownTransports } from "./deadline.js"
 import * as S3Error from "./s3Error.js"
+import { BodyTooLarge, readText } from "./transport.js"
 
 /** The errors that only some endpoints can produce, chosen per operation. */
-export type ExpectedTag = "InvalidRequestError" | "ValidationError" | "NotFoundError" | "ConflictError"
+export type ExpectedTag = "InvalidRequestError" | "ValidationError" | "NotFoundError" | "ConflictError" | "InDoubtError"
 
 type ExpectedError<T extends ExpectedTag> = Extract<Errors.LegitmarkError, { readonly _tag: T }>
 
@@ -53,6 +55,14 @@ export interface Operation<A, T extends ExpectedTag> {
    * lost connection); a failure means it cannot be told, and the original failure stands.
    */
   readonly reconcile?: Effect.Effect<Option.Option<A>, unknown>
+  /**
+   * Set when `reconcile` may lag behind the server (the public lookup by reference id): its `None` proves
+   * that the server did not act only once `inDoubtWindow` has passed since the latest attempt was sent,
+   * whatever the failure. Until then the call fails with an `InDoubtError` (list it in `expected`), and
+   * the client remembers the attempts under `key`, so that a later call with the same key sends nothing
+   * while they may still land.
+   */
+  readonly doubt?: { readonly key: string; readonly referenceId: string }
   readonly attributes?: Record<string, unknown>
 }
 
@@ -102,9 +112,34 @@ export interface PipelineOptions {
   /** The limiter captured when the client was built, and the id of the API key's budget in it. */
   readonly rateLimiter: RateLimiter.Service
   readonly rateLimitKey: string
+  /** The most an answer's body may hold (after decompression); reading stops past it. */
+  readonly maxResponseBytes: number
+  /** How long after it was sent a create in doubt may still land and show in the lookup. */
+  readonly inDoubtWindow: Duration.Duration
 }
 
-const bodyExcerptLength = 1024
+/** The longest text an error takes from an answer. */
+const excerptLength = 1024
+/** The most field issues a `ValidationError` keeps. */
+const maxIssues = 50
+
+/**
+ * What an error takes from an answer (a message, a code, a request id, an issue, an excerpt of the body):
+ * the API key removed (as sent, JSON-escaped or URL-encoded: a server may echo it) and the text cut short.
+ * Every such text goes through the one `Said` of its client.
+ */
+type Said = (text: string) => string
+
+const saying = (apiKey: string): Said => {
+  const forms = [...new Set([apiKey, JSON.stringify(apiKey).slice(1, -1), encodeURIComponent(apiKey)])]
+  const room = excerptLength + Math.max(...forms.map((form) => form.length))
+  return (text) => {
+    // Only what can end up in the excerpt is scrubbed: a key that starts in it is whole in `head`.
+    let head = text.length > room ? text.slice(0, room) : text
+    for (const form of forms) head = head.replaceAll(form, "<redacted>")
+    return head.length > excerptLength || text.length > room ? `${head.slice(0, excerptLength)}…` : head
+  }
+}
 
 /** Strips the query from URLs that carry signatures (presigned uploads); API URLs keep theirs. */
 export const safeUrl = (url: string): string => {
@@ -114,12 +149,16 @@ export const safeUrl = (url: string): string => {
 
 const requestIdHeaders = ["x-request-id", "x-amzn-requestid", "x-amz-request-id", "cf-ray"] as const
 
-const callOf = (request: HttpClientRequest.HttpClientRequest, response?: HttpClientResponse.HttpClientResponse) => {
+const callOf = (
+  request: HttpClientRequest.HttpClientRequest,
+  response?: HttpClientResponse.HttpClientResponse,
+  said?: Said
+) => {
   const requestId = response && requestIdHeaders.map((h) => response.headers[h]).find((v) => v !== undefined)
   return {
     method: request.method,
     url: safeUrl(request.url),
-    ...(requestId === undefined ? {} : { requestId })
+    ...(requestId === undefined || said === undefined ? {} : { requestId: said(requestId) })
   }
 }
 
@@ -155,8 +194,21 @@ const transportError = <T extends ExpectedTag>(
   error: HttpClientError.HttpClientError,
   request: HttpClientRequest.HttpClientRequest,
   expected: ReadonlyArray<T>,
-  timeout: Duration.Duration
+  timeout: Duration.Duration,
+  said: Said
 ): Errors.TransportError | Errors.TimeoutError | Errors.UnexpectedResponseError | ExpectedError<T> => {
+  // The answer was larger than the client reads: its status came, its body was cut short on purpose.
+  const tooLarge = inCauses(error.cause, (link) => (link instanceof BodyTooLarge ? link : undefined))
+  if (tooLarge !== undefined && error._tag === "ResponseError") {
+    return new Errors.UnexpectedResponseError({
+      ...callOf(request, error.response, said),
+      status: error.response.status,
+      message: `The answer to ${request.method} ${safeUrl(request.url)} is larger than the client reads`,
+      issue:
+        `answer larger than ${tooLarge.limit} bytes (maxResponseBytes): reading stopped after ${tooLarge.received}`,
+      body: ""
+    })
+  }
   // A transport that keeps the deadline itself aborted the call.
   if (inCauses(error.cause, (link) => link instanceof DeadlineExceeded || undefined)) {
     return timeoutError(request, timeout)
@@ -174,23 +226,27 @@ const transportError = <T extends ExpectedTag>(
   const code = errorCode(error.cause)
   const connected = error._tag === "ResponseError" || code === undefined || !notConnectedCodes.has(code)
   return new Errors.TransportError({
-    ...callOf(request, error._tag === "ResponseError" ? error.response : undefined),
+    ...callOf(request, error._tag === "ResponseError" ? error.response : undefined, said),
     message: `Connection failed${code ? ` (${code})` : ""}`,
     connected,
     ...(code === undefined ? {} : { code })
   })
 }
 
+// An answer nested deeper than any the API gives is refused whole: code that walks it recursively (Effect's
+// error formatting, a logger) would exhaust the stack.
 const parseJson = (text: string): Either.Either<unknown, string> => {
   if (text.length === 0) return Either.left("empty body")
+  let value: unknown
   try {
-    return Either.right(JSON.parse(text))
+    value = JSON.parse(text)
   } catch (e) {
     return Either.left(`malformed JSON: ${e instanceof Error ? e.message : String(e)}`)
   }
+  return Json.isDeeperThan(value, Json.maxDepth)
+    ? Either.left(`JSON nested deeper than ${Json.maxDepth} levels`)
+    : Either.right(value)
 }
-
-const excerpt = (text: string) => text.length > bodyExcerptLength ? `${text.slice(0, bodyExcerptLength)}…` : text
 
 const numberHeader = (value: string | undefined): number | undefined => {
   if (value === undefined || value.trim() === "") return undefined
@@ -289,12 +345,15 @@ const rateLimitAnswer = (
   return { status: response.status, levels, retryAfter }
 }
 
+const decodeLimitType = Schema.decodeSync(LimitType)
+
 const rateLimitError = (
   call: ReturnType<typeof callOf>,
   response: HttpClientResponse.HttpClientResponse,
   base: { readonly status: number; readonly message: string; readonly code?: string },
   error: ErrorBody["error"] | undefined,
-  now: number
+  now: number,
+  said: Said
 ): Errors.RateLimitError => {
   const details: RateLimitDetails | undefined = typeof error?.details === "object" && error.details !== null ?
     error.details :
@@ -315,8 +374,13 @@ const rateLimitError = (
   const resetAt = parseReset(h[names.reset], now) ?? parseReset(details?.reset_time, now)
   const retryAfter = askedDelay(response, error, now) ??
     (resetAt === undefined ? undefined : Duration.millis(Math.max(0, DateTime.toEpochMillis(resetAt) - now)))
-  const limitType = details?.limit_type ??
-    (h[names.limit] === undefined ? undefined : level === "user" ? "user_level" : "partner_level")
+  const limitType = details?.limit_type !== undefined ?
+    decodeLimitType(said(details.limit_type)) :
+    h[names.limit] === undefined
+    ? undefined
+    : level === "user"
+    ? "user_level"
+    : "partner_level"
   return new Errors.RateLimitError({
     ...call,
     ...base,
@@ -334,25 +398,32 @@ const decodeErrorBody = Schema.decodeUnknownOption(ErrorBody)
 const errorOf = (text: string): ErrorBody["error"] | undefined =>
   Option.getOrUndefined(decodeErrorBody(Either.getOrUndefined(parseJson(text))))?.error
 
+const saidIssue = (issue: FieldError, said: Said): FieldError => ({
+  ...(issue.code === undefined ? {} : { code: said(issue.code) }),
+  ...(issue.message === undefined ? {} : { message: said(issue.message) }),
+  ...(issue.field === undefined ? {} : { field: said(issue.field) })
+})
+
 /** The one error mapping: a non-2xx answer to the error its status means for this operation. */
 const errorFromResponse = <T extends ExpectedTag>(
   request: HttpClientRequest.HttpClientRequest,
   response: HttpClientResponse.HttpClientResponse,
   text: string,
   expected: ReadonlyArray<T>,
-  now: number
+  now: number,
+  said: Said
 ): ExpectedError<T> | Errors.CommonError => {
   const status = response.status
   // A storage host refusing an upload answers in S3's XML, read as the API's own error body.
   const storage = S3Error.parse(text)
   const error = errorOf(text) ?? (storage && S3Error.asApiError(storage))
   const call = storage?.requestId === undefined ?
-    callOf(request, response) :
-    { requestId: storage.requestId, ...callOf(request, response) }
-  const code = typeof error?.details === "string" ? error.details : undefined
+    callOf(request, response, said) :
+    { requestId: said(storage.requestId), ...callOf(request, response, said) }
+  const code = typeof error?.details === "string" ? said(error.details) : undefined
   const base = {
     status,
-    message: error?.message ?? `HTTP ${status}`,
+    message: error?.message === undefined ? `HTTP ${status}` : said(error.message),
     ...(code === undefined ? {} : { code })
   }
   const unexpected = () =>
@@ -361,13 +432,13 @@ const errorFromResponse = <T extends ExpectedTag>(
       status,
       message: `Unexpected HTTP ${status} for ${request.method} ${call.url}`,
       issue: `status ${status} is not an answer this call can give`,
-      body: excerpt(text)
+      body: said(text)
     })
   const when = <K extends T>(tag: K, make: () => ExpectedError<K>) =>
     (expected as ReadonlyArray<ExpectedTag>).includes(tag) ? make() : unexpected()
 
   if (status === 401 || status === 403) return new Errors.AuthenticationError({ ...call, ...base })
-  if (status === 429) return rateLimitError(call, response, base, error, now)
+  if (status === 429) return rateLimitError(call, response, base, error, now, said)
   if (status >= 500) {
     const retryAfter = askedDelay(response, error, now)
     return new Errors.ServerError({ ...call, ...base, ...(retryAfter === undefined ? {} : { retryAfter }) })
@@ -375,7 +446,12 @@ const errorFromResponse = <T extends ExpectedTag>(
   if (status === 400 || status === 411 || status === 413 || status === 422) {
     return when(
       "ValidationError" as T,
-      () => new Errors.ValidationError({ ...call, ...base, issues: error?.errors ?? [] }) as ExpectedError<T>
+      () =>
+        new Errors.ValidationError({
+          ...call,
+          ...base,
+          issues: (error?.errors ?? []).slice(0, maxIssues).map((issue) => saidIssue(issue, said))
+        }) as ExpectedError<T>
     )
   }
   if (status === 404) {
@@ -400,15 +476,34 @@ const noRedirects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
 const isUnreadableSuccess = (error: Errors.LegitmarkError) =>
   error._tag === "UnexpectedResponseError" && error.status !== undefined && error.status < 300
 
-// The request may have reached the server and still be on its way through it.
-const isInDoubt = (error: Errors.LegitmarkError) =>
-  error._tag === "TimeoutError" || (error._tag === "TransportError" && error.connected)
+/** A failure after which the server may have acted. */
+type InDoubtFailure = Errors.ServerError | Errors.TransportError | Errors.TimeoutError | Errors.UnexpectedResponseError
+
+const isInDoubt = (error: Errors.LegitmarkError): error is InDoubtFailure =>
+  error._tag === "ServerError" || error._tag === "TimeoutError" ||
+  (error._tag === "TransportError" && error.connected) || isUnreadableSuccess(error)
+
+// No answer came: the request may still be on its way through the server.
+const isUnanswered = (error: InDoubtFailure) => error._tag === "TimeoutError" || error._tag === "TransportError"
+
+/** What is known of a call's attempts that may still land. Times in epoch ms. */
+interface Doubt {
+  /** When the first attempt in doubt was sent, and the latest. */
+  readonly since: number
+  readonly lastSent: number
+  readonly attempts: number
+  /** The latest attempt's failure; none while it is in flight, or if it was interrupted. */
+  readonly last: Option.Option<InDoubtFailure>
+}
 
 // The tracer every fiber has until the application provides one. Its spans are exported nowhere.
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 export const make = (options: PipelineOptions): Pipeline => {
-  const { rateLimitKey, rateLimiter, timeout } = options
+  const { inDoubtWindow, maxResponseBytes, rateLimitKey, rateLimiter, timeout } = options
+  const said = saying(Redacted.value(options.apiKey))
+  // The client's memory of calls that may still land, by their `doubt.key` (creates, by reference id).
+  const doubts = MutableHashMap.empty<string, Doubt>()
   // One span per call, the client's: a transport's own span per request would repeat it at a cost
   // comparable to the rest of the call (the client's own transports make none). Without that span
   // no trace headers (traceparent, b3) are sent either: they would tell Legitmark, and any storage host,
@@ -448,11 +543,11 @@ export const make = (options: PipelineOptions): Pipeline => {
     const limited = request.headers["authorization"] !== undefined
     const send = Effect.flatMap(
       execute(request),
-      (response) => Effect.map(response.text, (text) => ({ response, text }))
+      (response) => Effect.map(readText(response, maxResponseBytes), (text) => ({ response, text }))
     )
     // The timeout is the server's time to answer: waiting for the rate limiter is not part of it.
     const answered = deadline(
-      Effect.mapError(send, (error) => transportError(error, request, operation.expected, timeout)),
+      Effect.mapError(send, (error) => transportError(error, request, operation.expected, timeout, said)),
       timeout,
       () => timeoutError(request, timeout),
       own ? request : undefined
@@ -463,15 +558,15 @@ export const make = (options: PipelineOptions): Pipeline => {
       now: number
     ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
       if (response.status < 200 || response.status >= 300) {
-        return Effect.fail(errorFromResponse(request, response, text, operation.expected, now))
+        return Effect.fail(errorFromResponse(request, response, text, operation.expected, now, said))
       }
       const unexpected = (issue: string) =>
         new Errors.UnexpectedResponseError({
-          ...callOf(request, response),
+          ...callOf(request, response, said),
           status: response.status,
-          message: `The answer to ${call()} could not be read: ${issue.split("\n")[0]}`,
-          issue,
-          body: excerpt(text)
+          message: `The answer to ${call()} could not be read: ${said(issue.split("\n")[0] ?? "")}`,
+          issue: said(issue),
+          body: said(text)
         })
       const parsed = operation.json === false ? Either.right(text) : parseJson(text)
       if (Either.isLeft(parsed)) return Effect.fail(unexpected(parsed.left))
@@ -527,45 +622,115 @@ export const make = (options: PipelineOptions): Pipeline => {
   }
 
   // Before re-sending a call that may have been acted on, ask the server what became of it:
-  // - after an answer (a 5xx), the call is done on the server's side: if the check finds nothing, the
-  //   server did not act, and the call is sent again;
-  // - after a timeout or a connection lost mid-call, the request may still be on its way: finding
-  //   nothing proves nothing, so the call is never sent again; the check is repeated on the policy's
-  //   schedule, in case the server acts late, and the original failure stands if it never does;
-  // - a 2xx whose body could not be read means the server acted: the check recovers the result.
-  // When the check itself fails, nothing is sent and the next attempt asks again.
+  // - a check that finds the result answers the call: nothing is re-sent;
+  // - a check that finds nothing proves that the server did not act only when it cannot lag and the
+  //   failure was an answer (a 5xx): after a timeout or a lost connection the request may still be on its
+  //   way; with a check that may lag (`doubt`), only once `inDoubtWindow` has passed since the latest
+  //   attempt was sent, whatever the failure. Until then the check is repeated on the policy's schedule;
+  // - a 2xx whose body could not be read means the server acted: the check recovers the result;
+  // - when the check itself fails, nothing is sent and the next attempt asks again.
+  // With `doubt`, the attempts that may still land are remembered for the client's later calls (also
+  // while one is in flight, and after an interruption), and the call fails with an `InDoubtError`.
   const reconciledAttempts = <A, T extends ExpectedTag>(
     operation: Operation<A, T>,
     reconcile: Effect.Effect<Option.Option<A>, unknown>,
     policy: RetryPolicy.Policy
-  ) =>
-    Effect.flatMap(Ref.make<Option.Option<ExpectedError<T> | Errors.CommonError>>(Option.none()), (failed) => {
+  ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> =>
+    Effect.suspend(() => {
+      const shared = operation.doubt
+      // What this call knows: its own attempts, and those of earlier calls with the same key.
+      let known: Doubt | undefined
+      const current = Effect.sync(() => {
+        const remembered = shared === undefined
+          ? undefined
+          : Option.getOrUndefined(MutableHashMap.get(doubts, shared.key))
+        if (remembered !== undefined && (known === undefined || remembered.lastSent > known.lastSent)) {
+          known = remembered
+        }
+        return known
+      })
+      const remember = (doubt: Doubt | undefined) =>
+        Effect.sync(() => {
+          known = doubt
+          if (shared === undefined) return
+          if (doubt === undefined) MutableHashMap.remove(doubts, shared.key)
+          else MutableHashMap.set(doubts, shared.key, doubt)
+        })
+      const inDoubt = (doubt: Doubt): ExpectedError<T> | Errors.CommonError => {
+        if (shared === undefined) {
+          // A check that cannot lag is only ever asked after a failure of this call.
+          return Option.getOrThrow(doubt.last)
+        }
+        const since = DateTime.unsafeMake(doubt.since)
+        const resendAfter = DateTime.unsafeMake(doubt.lastSent + Duration.toMillis(inDoubtWindow))
+        return new Errors.InDoubtError({
+          ...callOf(operation.request),
+          message:
+            `A create for reference id ${shared.referenceId} may have gone through: ${doubt.attempts} sent since ${
+              DateTime.formatIso(since)
+            }, and the lookup has not found its SR (nothing is sent again before ${DateTime.formatIso(resendAfter)})`,
+          referenceId: shared.referenceId,
+          attempts: doubt.attempts,
+          ...(Option.isSome(doubt.last) ? { lastFailure: doubt.last.value } : {}),
+          since,
+          resendAfter
+        }) as ExpectedError<T>
+      }
+      // Whether finding nothing proves that none of the attempts in doubt was acted on.
+      const provedNotActed = (doubt: Doubt, now: number) =>
+        shared === undefined
+          ? Option.isSome(doubt.last) && !isUnanswered(doubt.last.value)
+          : now - doubt.lastSent > Duration.toMillis(inDoubtWindow)
       const recover = <E>(error: E) =>
         Effect.matchEffect(reconcile, {
           onFailure: () => Effect.fail(error),
           onSuccess: Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(error) })
         })
-      const send = attempt(operation).pipe(
-        Effect.tapError((error) => Ref.set(failed, Option.some(error))),
-        Effect.catchIf((error) => isUnreadableSuccess(error), recover)
-      )
-      const once = Effect.flatMap(Ref.getAndSet(failed, Option.none()), (previous) => {
-        if (Option.isNone(previous) || Errors.provesNotActed(previous.value)) return send
-        const original = previous.value
-        const inDoubt = isInDoubt(original)
-        const keep = Effect.zipRight(Ref.set(failed, previous), Effect.fail(original))
-        return Effect.matchEffect(reconcile, {
-          onFailure: () => keep,
+      const send = Effect.clockWith((clock) => {
+        const before = known
+        const now = clock.unsafeCurrentTimeMillis()
+        const inFlight: Doubt = {
+          since: before?.since ?? now,
+          lastSent: now,
+          attempts: (before?.attempts ?? 0) + 1,
+          last: Option.none()
+        }
+        return remember(inFlight).pipe(
+          Effect.zipRight(attempt(operation)),
+          Effect.catchIf((error) => isUnreadableSuccess(error), recover),
+          Effect.tapBoth({
+            onSuccess: () => remember(undefined),
+            onFailure: (error) => remember(isInDoubt(error) ? { ...inFlight, last: Option.some(error) } : before)
+          })
+        )
+      })
+      const check = (doubt: Doubt) =>
+        Effect.matchEffect(reconcile, {
+          onFailure: () => Effect.fail(inDoubt(doubt)),
           onSuccess: (found) =>
             Effect.logDebug(
               `Legitmark: the server ${Option.isSome(found) ? "did" : "did not yet"} act on the failed call`
+            ).pipe(
+              Effect.zipRight(Option.match(found, {
+                onSome: (result) => Effect.as(remember(undefined), result),
+                onNone: () =>
+                  Effect.clockWith((clock) =>
+                    provedNotActed(doubt, clock.unsafeCurrentTimeMillis())
+                      ? Effect.zipRight(remember(undefined), send)
+                      : Effect.fail(inDoubt(doubt))
+                  )
+              }))
             )
-              .pipe(
-                Effect.zipRight(Option.match(found, { onSome: Effect.succeed, onNone: () => inDoubt ? keep : send }))
-              )
         })
-      })
-      return RetryPolicy.apply(policy, "reconciled")(once)
+      const once = Effect.flatMap(current, (doubt) => doubt === undefined ? send : check(doubt))
+      return RetryPolicy.apply(policy, "reconciled")(once).pipe(
+        Effect.catchAll((error) =>
+          Effect.flatMap(
+            current,
+            (doubt) => Effect.fail(shared !== undefined && doubt !== undefined ? inDoubt(doubt) : error)
+          )
+        )
+      )
     })
 
   return {

@@ -67,17 +67,19 @@ export const make = (pipeline: Pipeline): LegitmarkClient.ServiceRequests => {
           (request) => HttpClientRequest.bodyUnsafeJson(request, encodeCreate(body))
         ),
         decode: (u) => Effect.map(decodeCreate(u), (r) => r.sr),
-        expected: ["ValidationError", "ConflictError"],
+        expected: ["ValidationError", "ConflictError", "InDoubtError"],
         idempotent: false,
         // The API has no idempotency key: an SR under this reference id that this key can read means the
         // failed create went through. The lookup is public, so one this key cannot read (another
-        // partner's SKU) proves nothing either way, and the create is not re-sent.
+        // partner's SKU) proves nothing either way, and the create is not re-sent. The lookup lags behind
+        // creates: its 404 proves nothing until the create in doubt can no longer land (`doubt`).
         reconcile: find(body.reference_id).pipe(
           Effect.matchEffect({
             onFailure: (error) => error._tag === "NotFoundError" ? Effect.succeedNone : Effect.fail(error),
             onSuccess: (found) => Effect.map(get(found.uuid), Option.some)
           })
         ),
+        doubt: { key: body.reference_id, referenceId: body.reference_id },
         attributes: { "legitmark.reference_id": body.reference_id }
       }))
 
