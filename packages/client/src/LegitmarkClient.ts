@@ -28,6 +28,7 @@ import type * as Errors from "./LegitmarkError.js"
 import type * as Photo from "./Photo.js"
 import * as RateLimiter from "./RateLimiter.js"
 import * as RetryPolicy from "./RetryPolicy.js"
+import * as Validation from "./Validation.js"
 
 /**
  * The client's types, merged with its Tag: `LegitmarkClient.Options`, `LegitmarkClient.Service`…
@@ -400,8 +401,6 @@ export const parseBaseUrl = (input: string | URL): Either.Either<string, string>
   return Either.right(url.href.replace(/\/+$/, ""))
 }
 
-const headerSafe = (value: string) => !/[\r\n\0]/.test(value)
-
 interface Resolved {
   readonly apiKey: Redacted.Redacted<string>
   readonly baseUrl: string
@@ -417,15 +416,17 @@ const resolve = (options: LegitmarkClient.Options): Either.Either<Resolved, Conf
   const invalid = (path: string, message: string) => Either.left(ConfigError.InvalidData([path], message))
   const key = Redacted.value(options.apiKey)
   if (key.trim() === "") return invalid("apiKey", "the API key must not be empty")
-  if (!headerSafe(key) || /\s/.test(key)) return invalid("apiKey", "the API key must not contain whitespace")
+  if (!Validation.isHeaderValue(key) || /\s/.test(key)) {
+    return invalid("apiKey", "the API key must be printable ASCII without whitespace")
+  }
   const baseUrl = parseBaseUrl(options.baseUrl ?? defaultBaseUrl)
   if (Either.isLeft(baseUrl)) return invalid("baseUrl", baseUrl.left)
   const assetUrl = parseBaseUrl(options.assetUrl ?? defaultAssetUrl)
   if (Either.isLeft(assetUrl)) return invalid("assetUrl", assetUrl.left)
   const userAgent = options.userAgent ?? `effect-legitmark/${version}`
-  if (!headerSafe(userAgent)) return invalid("userAgent", "must not contain CR, LF or NUL")
-  if (options.acceptLanguage !== undefined && !headerSafe(options.acceptLanguage)) {
-    return invalid("acceptLanguage", "must not contain CR, LF or NUL")
+  if (!Validation.isHeaderValue(userAgent)) return invalid("userAgent", "must be printable ASCII")
+  if (options.acceptLanguage !== undefined && !Validation.isHeaderValue(options.acceptLanguage)) {
+    return invalid("acceptLanguage", "must be printable ASCII")
   }
   const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
   const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes

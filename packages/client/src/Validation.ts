@@ -31,12 +31,31 @@ export const validate = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
 }
 
 /**
- * Free text that goes into a query string or a header: no control characters.
+ * Free text that goes into a query string: no control characters, and well-formed Unicode (a lone
+ * surrogate has no UTF-8 encoding, and would be sent altered).
  *
  * @since 0.1.0
  */
 export const Text = Schema.String.pipe(
-  Schema.filter((s) => !/[\u0000-\u001f\u007f]/.test(s) || "must not contain control characters")
+  Schema.filter((s) => !/[\u0000-\u001f\u007f]/.test(s) || "must not contain control characters"),
+  Schema.filter((s) => !/\p{Cs}/u.test(s) || "must not contain a lone surrogate")
+)
+
+/**
+ * Whether a string can be a header value as the client sends it: printable ASCII (and tabs). Node refuses
+ * anything else in a header, and HTTP header values carry no charset.
+ *
+ * @since 0.1.0
+ */
+export const isHeaderValue = (s: string): boolean => /^[\t\x20-\x7e]*$/.test(s)
+
+/**
+ * Text that goes into a header (`Accept-Language`): printable ASCII.
+ *
+ * @since 0.1.0
+ */
+export const HeaderText = Schema.String.pipe(
+  Schema.filter((s) => isHeaderValue(s) || "must be printable ASCII (no control characters)")
 )
 
 /**
@@ -52,7 +71,7 @@ export const Identifier = ReferenceId.pipe(
 /**
  * @since 0.1.0
  */
-export const callFields = { acceptLanguage: Schema.optional(Text) }
+export const callFields = { acceptLanguage: Schema.optional(HeaderText) }
 
 /**
  * @since 0.1.0

@@ -85,7 +85,12 @@ describe("make", () => {
       ["an empty key", { apiKey: Redacted.make("") }, "apiKey"],
       ["a key with a line break", { apiKey: Redacted.make("leo_a\r\nX-Evil: 1") }, "apiKey"],
       ["a user agent with a line break", { apiKey: Redacted.make("leo_k"), userAgent: "x\r\ny" }, "userAgent"],
-      ["an http base URL", { apiKey: Redacted.make("leo_k"), baseUrl: "http://example.com" }, "baseUrl"]
+      ["an http base URL", { apiKey: Redacted.make("leo_k"), baseUrl: "http://example.com" }, "baseUrl"],
+      ["a key that is not ASCII", { apiKey: Redacted.make("leo_ключ") }, "apiKey"],
+      ["a user agent that is not ASCII", { apiKey: Redacted.make("leo_k"), userAgent: "クライアント" }, "userAgent"],
+      ["a language that is not ASCII", { apiKey: Redacted.make("leo_k"), acceptLanguage: "中文" }, "acceptLanguage"],
+      ["a response cap of 0 bytes", { apiKey: Redacted.make("leo_k"), maxResponseBytes: 0 }, "maxResponseBytes"],
+      ["a fractional response cap", { apiKey: Redacted.make("leo_k"), maxResponseBytes: 1.5 }, "maxResponseBytes"]
     ] as const
   )("refuses %s with a ConfigError", ([, options, path]) =>
     Effect.gen(function*() {
