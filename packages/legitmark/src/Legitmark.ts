@@ -141,7 +141,8 @@ export interface Service {
   /**
    * Creates the SR (or resumes the one for `referenceId`), checks that `photos` cover every required
    * side, uploads what the server does not have yet, confirms progress and submits. Interrupted at any
-   * point, a second call with the same input picks up where the first stopped.
+   * point, a second call with the same input picks up where the first stopped. While an earlier create
+   * for `referenceId` may still land, it creates nothing and fails with an `InDoubtError`.
    */
   readonly authenticate: (input: AuthenticateInput) => Effect.Effect<Authenticated, AuthenticateError>
   /** Polls an SR until it has a verdict, or until QC rejects its photos. */
