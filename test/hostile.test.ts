@@ -28,11 +28,16 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { gzipSync } from "node:zlib"
 import * as Payloads from "./support/Payloads.js"
 import * as ScriptedServer from "./support/ScriptedServer.js"
 
 const apiKey = "leo_hostile_5b0d7c9e21f84a36"
+const pngBytes = new Uint8Array(
+  readFileSync(fileURLToPath(new URL("../examples/photos/size-tag.png", import.meta.url)))
+)
 const srUuid = "8e61c991-553a-4a58-9eb6-561b64c11908"
 const MB = 1024 * 1024
 /** The cap the tests set, well under what the hostile answers send. */
@@ -140,6 +145,16 @@ describe("3. answers are read up to the cap", () => {
           expect((yield* server.requests).length).toBe(1)
         }))
     })
+  }
+
+  for (const transport of transports) {
+    it.scopedLive(`${transport.name}: an answer without a body (a 204 to a photo's PUT) still reads as empty`, () =>
+      Effect.gen(function*() {
+        const server = yield* ScriptedServer.make([{ status: 204 }])
+        const client = yield* clientOn(server.url, transport.layer)
+        yield* client.media.put(`${server.url}/upload/${srUuid}/side.png?signature=s`, pngBytes, "png")
+        expect((yield* server.requests).length).toBe(1)
+      }))
   }
 
   it.scopedLive("every excerpt in an error is short: a 2 MB value the schema refuses, a 2 MB error message", () =>

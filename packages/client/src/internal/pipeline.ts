@@ -700,7 +700,9 @@ export const make = (options: PipelineOptions): Pipeline => {
           Effect.catchIf((error) => isUnreadableSuccess(error), recover),
           Effect.tapBoth({
             onSuccess: () => remember(undefined),
-            onFailure: (error) => remember(isInDoubt(error) ? { ...inFlight, last: Option.some(error) } : before)
+            // The error as it was made, not as the call's span captured it (a Proxy that would be kept).
+            onFailure: (error) =>
+              remember(isInDoubt(error) ? { ...inFlight, last: Option.some(Cause.originalError(error)) } : before)
           })
         )
       })

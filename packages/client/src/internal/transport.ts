@@ -111,6 +111,8 @@ export const readText = (
   return Effect.suspend(() => {
     let received = 0
     return response.stream.pipe(
+      // A response without a body (a 204, a HEAD) has no stream: its text is empty, as `text` answers.
+      Stream.catchAll((error) => error.reason === "EmptyBody" ? Stream.empty : Stream.fail(error)),
       Stream.mapEffect((chunk) => {
         received += chunk.byteLength
         return received > maxBytes
