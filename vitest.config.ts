@@ -21,6 +21,7 @@ export default defineConfig({
       project("client", "packages/client"),
       project("legitmark", "packages/legitmark"),
       project("simulator", "packages/simulator"),
+      project("workflow", "packages/workflow"),
       project("e2e", "test"),
       project("examples", "examples"),
       project("testing", "testing")
