@@ -16,15 +16,16 @@
  *
  * @since 0.1.0
  */
-import type { LegitmarkClient } from "@effect-legitmark/client"
+import type { LegitmarkClient } from "@effect-legitmark/client/LegitmarkClient"
 import type { FileSystem } from "@effect/platform/FileSystem"
 import type { HttpClient } from "@effect/platform/HttpClient"
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import * as DurableDeferred from "@effect/workflow/DurableDeferred"
 import type * as Workflow from "@effect/workflow/Workflow"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
-import { type Outcome as LegitmarkOutcome, Webhooks } from "effect-legitmark"
+import type { Outcome as LegitmarkOutcome } from "effect-legitmark/Legitmark"
+import * as Webhooks from "effect-legitmark/Webhooks"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -174,15 +175,23 @@ export interface Options<R = never> {
     | undefined
 }
 
-const resolve = <R>(options: Options<R>): Execute.Resolved<R> => ({
-  pollInterval: Duration.decode(options.pollInterval ?? Duration.minutes(5)),
-  maxPollInterval: Duration.decode(options.maxPollInterval ?? Duration.hours(1)),
-  concurrency: options.concurrency ?? 4,
-  retry: options.retry ??
-    Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("5 minutes")), Schedule.jittered),
-  lookup: options.lookup ?? Schedule.spaced("5 seconds").pipe(Schedule.intersect(Schedule.recurs(5))),
-  onOutcome: options.onOutcome
-})
+const resolve = <R>(options: Options<R>): Execute.Resolved<Exclude<R, SqlClient.SqlClient>> => {
+  const onOutcome = options.onOutcome
+  return {
+    pollInterval: Duration.decode(options.pollInterval ?? Duration.minutes(5)),
+    maxPollInterval: Duration.decode(options.maxPollInterval ?? Duration.hours(1)),
+    concurrency: options.concurrency ?? 4,
+    retry: options.retry ??
+      Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("5 minutes")), Schedule.jittered),
+    lookup: options.lookup ?? Schedule.spaced("5 seconds").pipe(Schedule.intersect(Schedule.recurs(5))),
+    // The handler's `SqlClient` is the workflow's own (the one its transaction is on).
+    onOutcome: onOutcome === undefined ? undefined : (outcome, execution) =>
+      Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => Effect.provideService(onOutcome(outcome, execution), SqlClient.SqlClient, sql)
+      )
+  }
+}
 
 /**
  * Registers the workflow with a `WorkflowEngine` you provide, on the `SqlClient` the engine stores in.
@@ -201,7 +210,7 @@ export const layer = <R = never>(
   | SqlClient.SqlClient
   | FileSystem
   | HttpClient
-  | R
+  | Exclude<R, SqlClient.SqlClient>
 > =>
   Layer.mergeAll(
     Layer.effectDiscard(Store.migrate),

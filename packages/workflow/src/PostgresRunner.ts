@@ -20,7 +20,7 @@
  *
  * @since 0.1.0
  */
-import type { LegitmarkClient } from "@effect-legitmark/client"
+import type { LegitmarkClient } from "@effect-legitmark/client/LegitmarkClient"
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import { RunnerAddress } from "@effect/cluster/RunnerAddress"
 import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
@@ -68,7 +68,7 @@ export const layer = <R = never>(
 ): Layer.Layer<
   WorkflowEngine | SqlClient.SqlClient,
   SqlError.SqlError | ConfigError.ConfigError | SocketServer.SocketServerError,
-  LegitmarkClient | HttpClient | R
+  LegitmarkClient | HttpClient | Exclude<R, SqlClient.SqlClient>
 > => {
   const cluster = NodeClusterSocket.layer({
     storage: "sql",

@@ -26,7 +26,7 @@
  *
  * @since 0.1.0
  */
-import type { LegitmarkClient } from "@effect-legitmark/client"
+import type { LegitmarkClient } from "@effect-legitmark/client/LegitmarkClient"
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
@@ -65,7 +65,7 @@ export const layer = <R = never>(
 ): Layer.Layer<
   WorkflowEngine | SqlClient.SqlClient,
   SqlError.SqlError | ConfigError.ConfigError,
-  LegitmarkClient | HttpClient | R
+  LegitmarkClient | HttpClient | Exclude<R, SqlClient.SqlClient>
 > =>
   AuthenticationWorkflow.layer(options).pipe(
     Layer.provideMerge(

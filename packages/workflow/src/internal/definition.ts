@@ -7,7 +7,7 @@ import { ServiceRequest } from "@effect-legitmark/schema/ServiceRequest"
 import { State } from "@effect-legitmark/schema/State"
 import * as DurableDeferred from "@effect/workflow/DurableDeferred"
 import * as Workflow from "@effect/workflow/Workflow"
-import { MissingPhotosError } from "effect-legitmark"
+import { MissingPhotosError } from "effect-legitmark/Legitmark"
 import * as Schema from "effect/Schema"
 
 export const Item = Schema.Struct({
@@ -35,7 +35,8 @@ export const Outcome = Schema.Union(
   verdict("NotAuthentic"),
   verdict("Inconclusive"),
   verdict("Cancelled"),
-  Schema.Data(Schema.TaggedStruct("MediaRejected", { sr: ServiceRequest, sides: Schema.Array(SideRef) }))
+  // A plain object, as `Legitmark.awaitVerdict` answers it; verdicts are `Data`, as `Verdict` makes them.
+  Schema.TaggedStruct("MediaRejected", { sr: ServiceRequest, sides: Schema.Array(SideRef) })
 )
 
 export const Failure = Schema.Union(

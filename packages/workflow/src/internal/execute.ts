@@ -3,7 +3,7 @@
  * safe to re-run: a step that may already have acted (create, each upload, submit) records its intent
  * first, and a re-run that finds the intent asks the server what happened before acting again.
  */
-import { LegitmarkClient } from "@effect-legitmark/client"
+import { LegitmarkClient } from "@effect-legitmark/client/LegitmarkClient"
 import type * as LegitmarkError from "@effect-legitmark/client/LegitmarkError"
 import type { ServiceRequest } from "@effect-legitmark/schema/ServiceRequest"
 import type { Side } from "@effect-legitmark/schema/Side"
@@ -15,7 +15,8 @@ import * as Activity from "@effect/workflow/Activity"
 import * as DurableClock from "@effect/workflow/DurableClock"
 import * as DurableDeferred from "@effect/workflow/DurableDeferred"
 import type { WorkflowEngine, WorkflowInstance } from "@effect/workflow/WorkflowEngine"
-import { MissingPhotosError, type Outcome, Verdict } from "effect-legitmark"
+import { MissingPhotosError, type Outcome } from "effect-legitmark/Legitmark"
+import * as Verdict from "effect-legitmark/Verdict"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"

@@ -2,7 +2,8 @@
  * A photo named in a workflow's payload: a file path, or an http(s) URL downloaded (at most 5 MB) when
  * its side is uploaded. The payload holds only the name, so it stays small and serializable.
  */
-import { LegitmarkError, Photo } from "@effect-legitmark/client"
+import * as LegitmarkError from "@effect-legitmark/client/LegitmarkError"
+import * as Photo from "@effect-legitmark/client/Photo"
 import * as Media from "@effect-legitmark/schema/Media"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
