@@ -140,7 +140,9 @@ export const make = (options: { readonly url?: string | undefined } = {}) =>
         const id = (yield* Ref.get(deliveries)).length
         const delivery: Delivery = { id, url: target.value, event, attempts: 0, status: "pending", lastStatus: null }
         yield* Ref.update(deliveries, (ds) => [...ds, delivery])
-        yield* FiberSet.run(fibers, deliver(id, target.value, event))
+        // Events arise in uninterruptible regions (request handlers, timers); the delivery must not inherit
+        // that, or `reset` and the simulator's shutdown wait for its retries (hours of simulated time).
+        yield* FiberSet.run(fibers, Effect.interruptible(deliver(id, target.value, event)))
       })
 
     return Webhooks.of({
