@@ -221,7 +221,10 @@ layer(harness({ stepMs: 100 }), { timeout: 60_000, excludeTestServices: true })(
     }))
 })
 
-layer(harness({ webhooks: false, stepMs: 50, pollInterval: "300 millis" }), { timeout: 60_000, excludeTestServices: true })(
+layer(harness({ webhooks: false, stepMs: 50, pollInterval: "300 millis" }), {
+  timeout: 60_000,
+  excludeTestServices: true
+})(
   "without webhooks",
   (it) => {
     it.effect("a durable clock polls until the outcome", () =>

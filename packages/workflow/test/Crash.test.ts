@@ -79,7 +79,10 @@ describe("a runner killed with SIGKILL", () => {
         Effect.provide(SqliteClient.layer({ filename })),
         Effect.scoped
       )
-      const context = `seed ${seed}, kills: ${killed.join(", ")}`
+      const context = `seed ${seed}, kills: ${killed.join(", ")}; ${tally.creates} creates, ${tally.puts} PUTs, ` +
+        `${tally.submits.reduce((a, b) => a + b, 0)} submits, ${[...tally.outcomes.values()].flat().length} outcomes ` +
+        `for ${items} items`
+      yield* Effect.logInfo(`crash: ${context}`)
       expect(Fixture.notOnce(tally.srs, referenceIds), context).toEqual([])
       expect(tally.creates, context).toBe(items)
       expect(tally.versions, context).toEqual(Array(items * 2).fill(1))

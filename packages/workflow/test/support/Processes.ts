@@ -24,7 +24,7 @@ export interface Runner {
   readonly count: (pattern: RegExp) => Effect.Effect<number>
   /** SIGKILL by PID; waits until the process is gone. */
   readonly kill: Effect.Effect<void>
-  /** Waits for a normal exit, failing on a non-zero code. */
+  /** Waits for a normal exit, failing on a non-zero code, or after 150 s, with the end of its output. */
   readonly exit: Effect.Effect<void, Error>
   readonly output: Effect.Effect<string>
 }
@@ -111,10 +111,22 @@ export const start = (options: RunnerOptions): Effect.Effect<Runner, never, Scop
         }),
       count: (pattern) => Effect.map(Ref.get(lines), (all) => all.filter((line) => pattern.test(line)).length),
       kill,
-      exit: Effect.flatMap(Deferred.await(exited), (code) =>
-        code === 0 ?
-          Effect.void :
-          Effect.flatMap(output, (text) => Effect.fail(new Error(`runner ${pid} exited with ${code}:\n${text}`)))),
+      exit: Deferred.await(exited).pipe(
+        Effect.timeout("150 seconds"),
+        Effect.flatMap((code) =>
+          code === 0 ? Effect.void : Effect.fail(new Error(`runner ${pid} exited with ${code}`))
+        ),
+        Effect.catchAll((error) =>
+          Effect.flatMap(Ref.get(lines), (all) =>
+            Effect.fail(
+              new Error(
+                `runner ${pid}: ${error.message}\n${
+                  all.filter((l) => !l.startsWith("@@span")).slice(-40).join("\n")
+                }\n${stderr}`
+              )
+            ))
+        )
+      ),
       output
     } satisfies Runner
   })
