@@ -69,7 +69,12 @@ export const layer = <R = never>(
 > =>
   AuthenticationWorkflow.layer(options).pipe(
     Layer.provideMerge(
-      ClusterWorkflowEngine.layer.pipe(Layer.provide(SingleRunner.layer({ shardingConfig: options.sharding })))
+      ClusterWorkflowEngine.layer.pipe(
+        Layer.provide(
+          // One runner has no remote: its messages need not be encoded and decoded on the way (only stored).
+          SingleRunner.layer({ shardingConfig: { simulateRemoteSerialization: false, ...options.sharding } })
+        )
+      )
     ),
     Layer.provideMerge(SqliteClient.layer({ filename: options.filename })),
     Layer.provide(NodeFileSystem.layer)
