@@ -1,7 +1,7 @@
 /**
  * What durability costs: `n` whole authentications (open, two photos, progress, submit, verdict)
  * against a simulator whose rate limit is the bottleneck, either in memory (`--impl memory`:
- * `Legitmark.authenticate` + `awaitVerdict`, all at once, polling every second) or as durable workflows
+ * `Legitmark.authenticate` + `awaitVerdict`, all at once, with its default polling) or as durable workflows
  * (`--impl durable`: `AuthenticationWorkflow` on `SqliteRunner`, a fresh SQLite file, woken by the
  * simulator's webhooks, each outcome handed to `onOutcome`).
  *
@@ -24,7 +24,6 @@ import * as Effect from "effect/Effect"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { createServer } from "node:http"
 import { tmpdir } from "node:os"
@@ -77,7 +76,7 @@ const memory = Effect.gen(function*() {
     referenceIds,
     (referenceId) =>
       legitmark.authenticate({ referenceId, item, photos: files }).pipe(
-        Effect.flatMap(({ sr }) => legitmark.awaitVerdict(sr.uuid, { schedule: Schedule.spaced("1 second") })),
+        Effect.flatMap(({ sr }) => legitmark.awaitVerdict(sr.uuid)),
         Effect.map((outcome) => outcome._tag)
       ),
     { concurrency: "unbounded" }
