@@ -13,6 +13,7 @@ import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Schedule from "effect/Schedule"
 import * as Fixture from "./support/Fixture.js"
 import { Harness, layer as harness } from "./support/Harness.js"
 
@@ -187,7 +188,7 @@ layer(harness({ stepMs: 100 }), { timeout: 60_000, excludeTestServices: true })(
       const started = yield* AuthenticationWorkflow.start(input("WF-FORGED"))
       const client = yield* LegitmarkClient
       const sr = yield* client.serviceRequests.find("WF-FORGED").pipe(
-        Effect.retry({ while: (e) => e._tag === "NotFoundError", times: 50 })
+        Effect.retry({ while: (e) => e._tag === "NotFoundError", schedule: Schedule.spaced("50 millis"), times: 200 })
       )
       const forged = Webhooks.StateChange({
         srUuid: sr.uuid,

@@ -70,7 +70,9 @@ describe("a fleet of two runners on Postgres", () => {
         yield* victim.waitFor(/^@@started$/)
         // Mid-way: once a fifth of the outcomes are in.
         const before = yield* outcomes.pipe(
-          Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (n) => n >= items / 5 })
+          Effect.repeat(
+            Schedule.spaced("100 millis").pipe(Schedule.whileInput((n: number) => n < items / 5), Schedule.passthrough)
+          )
         )
         const victimSteps = yield* victim.count(/@@span end AuthenticationWorkflow\./)
         yield* victim.kill
