@@ -345,17 +345,16 @@ export const handleEvent = (
   !wakes(event) ? Effect.succeed(false) : Store.currentForSr(event.srUuid).pipe(
     Effect.flatMap(Option.match({
       onNone: () => Effect.succeed(false),
-      onSome: (executionId) =>
-        Effect.as(
-          DurableDeferred.done(Definition.Wake, {
-            token: DurableDeferred.tokenFromExecutionId(Definition.Wake, {
-              workflow: Definition.workflow,
-              executionId
-            }),
+      onSome: ({ executionId, waitRound }) => {
+        const wake = Definition.wake(waitRound)
+        return Effect.as(
+          DurableDeferred.done(wake, {
+            token: DurableDeferred.tokenFromExecutionId(wake, { workflow: Definition.workflow, executionId }),
             exit: Exit.succeed(describe(event))
           }),
           true
         )
+      }
     })),
     Effect.withSpan("AuthenticationWorkflow.handleEvent", {
       captureStackTrace: false,

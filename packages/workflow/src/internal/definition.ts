@@ -61,8 +61,12 @@ export const workflow = Workflow.make({
   idempotencyKey: executionKey
 })
 
-/** Completed by the webhook handler when an event says the SR may have an outcome: wakes the wait. */
-export const Wake = DurableDeferred.make("wake", { success: Schema.String })
+/**
+ * Completed by the webhook handler when an event says the SR may have an outcome: wakes the wait of
+ * round `round` (each round has its own, so that an event that woke a round for nothing, stale or
+ * forged, does not spend the next one).
+ */
+export const wake = (round: number) => DurableDeferred.make(`wake/${round}`, { success: Schema.String })
 
 /** What the `open` step learns of the SR: just what the next steps need, so the stored result is small. */
 export const Opened = Schema.Struct({

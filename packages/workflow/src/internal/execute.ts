@@ -273,13 +273,17 @@ const submit = <R>(execution: Execution, sr: string, options: Resolved<R>) =>
     })).pipe(span("submit", execution, { "legitmark.sr_uuid": sr }))
   })
 
-/** Reads the SR: its outcome, if it has one. */
+/**
+ * Reads the SR: its outcome, if it has one. First it points the webhook handler at the next round's
+ * wake-up, so that an event raised after this read wakes the next wait rather than a spent one.
+ */
 const check = <R>(execution: Execution, sr: string, round: number, options: Resolved<R>) =>
   Activity.make({
     name: `check/${round}`,
     success: Schema.NullOr(Definition.Outcome),
     error: Definition.Failure,
     execute: retrying(options.retry, "check")(Effect.gen(function*() {
+      yield* Store.record(execution.executionId, { waitRound: round + 1 })
       const current = yield* readSides(sr)
       const outcome = outcomeOf(current)
       yield* Effect.annotateCurrentSpan("legitmark.state", stateOf(current.state))
@@ -383,30 +387,24 @@ const sleep = <R>(options: Resolved<R>, round: number) =>
 
 /**
  * Waits for the outcome: each round sleeps on a durable clock, or less when the webhook handler
- * completes `Wake`, then checks the SR. Once `Wake` has fired it is spent, and later rounds sleep on the
- * clock alone. Each race's winner is stored, so a replay takes the same path.
+ * completes that round's wake-up, then checks the SR. Each race's winner is stored, so a replay takes
+ * the same path.
  */
 const awaitOutcome = <R>(execution: Execution, sr: string, checkFirst: boolean, options: Resolved<R>) =>
   Effect.gen(function*() {
-    let woken = false
     for (let round = 0;; round++) {
       if (round > 0 || !checkFirst) {
-        if (woken) {
-          yield* sleep(options, round)
-        } else {
-          const webhook: Effect.Effect<"webhook", Unreachable, Waiting> = Effect.as(
-            DurableDeferred.await(Definition.Wake),
-            "webhook" as const
-          )
-          const clock: Effect.Effect<"clock", Unreachable, Waiting> = Effect.as(sleep(options, round), "clock" as const)
-          const winner = yield* DurableDeferred.raceAll({
-            name: `wait/${round}`,
-            success: Schema.Literal("webhook", "clock"),
-            error: Unreachable,
-            effects: [webhook, clock]
-          }).pipe(Effect.orDie)
-          woken = winner === "webhook"
-        }
+        const webhook: Effect.Effect<"webhook", Unreachable, Waiting> = Effect.as(
+          DurableDeferred.await(Definition.wake(round)),
+          "webhook" as const
+        )
+        const clock: Effect.Effect<"clock", Unreachable, Waiting> = Effect.as(sleep(options, round), "clock" as const)
+        yield* DurableDeferred.raceAll({
+          name: `wait/${round}`,
+          success: Schema.Literal("webhook", "clock"),
+          error: Unreachable,
+          effects: [webhook, clock]
+        }).pipe(Effect.orDie)
       }
       const outcome = yield* check(execution, sr, round, options)
       if (outcome !== null) return outcome

@@ -29,6 +29,7 @@ export const migrate: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient
     state VARCHAR(64),
     outcome VARCHAR(32),
     error TEXT,
+    wait_round INTEGER NOT NULL DEFAULT 0,
     created_at VARCHAR(32) NOT NULL,
     updated_at VARCHAR(32) NOT NULL
   )`
@@ -69,6 +70,8 @@ export interface Update {
   readonly photos?: number
   readonly outcome?: string
   readonly error?: string
+  /** The round of the wait a webhook should wake next. */
+  readonly waitRound?: number
 }
 
 export const record = (executionId: string, update: Update) =>
@@ -81,6 +84,7 @@ export const record = (executionId: string, update: Update) =>
     if (update.photos !== undefined) fields.photos = update.photos
     if (update.outcome !== undefined) fields.outcome = update.outcome
     if (update.error !== undefined) fields.error = update.error.slice(0, 2000)
+    if (update.waitRound !== undefined) fields.wait_round = update.waitRound
     yield* sql`UPDATE ${sql(executionsTable)} SET ${sql.update(fields)} WHERE execution_id = ${executionId}`
   })
 
@@ -130,11 +134,15 @@ export const list = (options: { readonly referenceId?: string | undefined; reado
       ORDER BY created_at, reference_id, retake LIMIT ${options.limit}`
   })
 
-/** The latest execution (highest retake) for an SR. */
+/** The latest execution (highest retake) for an SR, and the round of its wait to wake. */
 export const currentForSr = (sr: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<{ readonly execution_id: string }>`SELECT execution_id FROM ${sql(executionsTable)}
+    const rows = yield* sql<{ readonly execution_id: string; readonly wait_round: number }>`
+      SELECT execution_id, wait_round FROM ${sql(executionsTable)}
       WHERE sr_uuid = ${sr} ORDER BY retake DESC LIMIT 1`
-    return Option.fromNullable(rows[0]?.execution_id)
+    return Option.map(
+      Option.fromNullable(rows[0]),
+      (row) => ({ executionId: row.execution_id, waitRound: Number(row.wait_round) })
+    )
   })
