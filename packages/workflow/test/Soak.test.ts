@@ -82,9 +82,11 @@ describe("the soak", () => {
           Effect.provide(SqliteClient.layer({ filename })),
           Effect.scoped
         )
-        const context = `seed ${seed}, kills after started + ${
-          moments.join(", ")
-        } ms; ${faults} faults in ${requests} requests`
+        const outcomes = [...tally.outcomes.values()].flat().length
+        const context = `seed ${seed}, kills at started + ${moments.join(", ")} ms; ${faults} faults in ` +
+          `${requests} requests (${JSON.stringify(stats.faults)}); ${tally.srs.size} items with an SR, ` +
+          `${outcomes} outcomes`
+        yield* Effect.logInfo(`soak: ${context}`)
         expect(faults / requests, context).toBeGreaterThan(0.15)
         expect(Fixture.notOnce(tally.srs, referenceIds), context).toEqual([])
         expect(tally.submits, context).toEqual(Array(items).fill(1))
