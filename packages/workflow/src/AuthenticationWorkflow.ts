@@ -17,6 +17,7 @@
  * @since 0.1.0
  */
 import type { LegitmarkClient } from "@effect-legitmark/client/LegitmarkClient"
+import { InvalidRequestError } from "@effect-legitmark/client/LegitmarkError"
 import type { FileSystem } from "@effect/platform/FileSystem"
 import type { HttpClient } from "@effect/platform/HttpClient"
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -32,6 +33,7 @@ import * as Exit from "effect/Exit"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Definition from "./internal/definition.js"
@@ -212,10 +214,8 @@ export const layer = <R = never>(
   | HttpClient
   | Exclude<R, SqlClient.SqlClient>
 > =>
-  Layer.mergeAll(
-    Layer.effectDiscard(Store.migrate),
-    Definition.workflow.toLayer(Execute.make(resolve(options)))
-  )
+  // The tables first: the engine resumes interrupted executions as soon as the workflow is registered.
+  Definition.workflow.toLayer(Execute.make(resolve(options))).pipe(Layer.provide(Layer.effectDiscard(Store.migrate)))
 
 // --- starting and following -------------------------------------------------------------------------
 
@@ -293,15 +293,29 @@ const startPayload = (payload: Started) =>
     })
   )
 
+const decodeInput = Schema.decodeUnknown(Definition.Payload)
+
 /**
  * Starts the authentication of an item, or finds the one already started for its reference id (then
- * this input is ignored: the first one stands), and answers at once with a handle on it.
+ * this input is ignored: the first one stands), and answers at once with a handle on it. An input that
+ * is not one (an empty reference id or photo name) fails with `InvalidRequestError` before anything is
+ * stored.
  *
  * @since 0.1.0
  * @category starting
  */
-export const start = (input: Input): Effect.Effect<Authentication, never, WorkflowEngine> =>
-  startPayload(Definition.Payload.make({ ...input, retake: 0 }))
+export const start = (input: Input): Effect.Effect<Authentication, InvalidRequestError, WorkflowEngine> =>
+  decodeInput({ ...input, retake: 0 }).pipe(
+    Effect.mapError((error) =>
+      new InvalidRequestError({
+        message: `Invalid authentication input: ${ParseResult.TreeFormatter.formatErrorSync(error)}`,
+        issues: ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
+          `${issue.path.join(".")}: ${issue.message}`
+        )
+      })
+    ),
+    Effect.flatMap(startPayload)
+  )
 
 /**
  * Starts (or finds) the authentication of an item and waits for its outcome.

@@ -155,6 +155,9 @@ layer(harness({ stepMs: 100 }), { timeout: 60_000, excludeTestServices: true })(
       const [status] = yield* AuthenticationWorkflow.executions({ referenceId: "WF-MISSING" })
       expect(status?.step).toBe("failed")
       expect(status?.error).toMatch(/^MissingPhotosError: no photo for the required sides Interior Size Tag or Stamp/)
+      const empty = yield* Effect.flip(AuthenticationWorkflow.start(input("")))
+      expect(empty).toMatchObject({ _tag: "InvalidRequestError", issues: [expect.stringMatching(/^referenceId: /)] })
+      expect(yield* AuthenticationWorkflow.executions({ referenceId: "" })).toEqual([])
       const unreadable = yield* Effect.exit(
         AuthenticationWorkflow.run(input("WF-UNREADABLE", { ...Fixture.photos, "Outer Sides": "/nonexistent/a.png" }))
       )

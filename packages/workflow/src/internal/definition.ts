@@ -18,10 +18,10 @@ export const Item = Schema.Struct({
 })
 
 export const Payload = Schema.Struct({
-  referenceId: Schema.NonEmptyTrimmedString,
+  referenceId: Schema.NonEmptyString.pipe(Schema.maxLength(255)),
   item: Item,
   service: Schema.optional(Schema.String),
-  photos: Schema.Record({ key: Schema.String, value: Schema.NonEmptyTrimmedString }),
+  photos: Schema.Record({ key: Schema.NonEmptyString, value: Schema.NonEmptyString }),
   retake: Schema.optionalWith(Schema.NonNegativeInt, { default: () => 0 }),
   sr: Schema.optional(Schema.String)
 })
