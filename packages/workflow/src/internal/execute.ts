@@ -7,8 +7,6 @@ import { LegitmarkClient } from "@effect-legitmark/client/LegitmarkClient"
 import type * as LegitmarkError from "@effect-legitmark/client/LegitmarkError"
 import type { ServiceRequest } from "@effect-legitmark/schema/ServiceRequest"
 import type { Side } from "@effect-legitmark/schema/Side"
-import type { FileSystem } from "@effect/platform/FileSystem"
-import type { HttpClient } from "@effect/platform/HttpClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import * as Activity from "@effect/workflow/Activity"
@@ -43,8 +41,6 @@ export interface Resolved<R> {
     | ((outcome: Outcome, execution: Execution) => Effect.Effect<void, unknown, R | SqlClient.SqlClient>)
     | undefined
 }
-
-export type Requirements = LegitmarkClient | SqlClient.SqlClient | FileSystem | HttpClient
 
 // --- retries ----------------------------------------------------------------------------------------
 
