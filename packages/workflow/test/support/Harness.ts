@@ -17,10 +17,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import * as Tracer from "effect/Tracer"
 import { createServer } from "node:http"
 import { join } from "node:path"
 import * as Fixture from "./Fixture.js"
+import * as Spans from "./Spans.js"
 
 export interface RecordedSpan {
   readonly name: string
@@ -33,46 +33,6 @@ export class Harness extends Context.Tag("test/Harness")<Harness, {
   /** Every span ended so far. */
   readonly spans: () => ReadonlyArray<RecordedSpan>
 }>() {}
-
-const recording = (native: Tracer.Tracer, ended: Array<RecordedSpan>): Tracer.Tracer =>
-  Tracer.make({
-    span(name, parent, context, links, startTime, kind, options) {
-      const span = native.span(name, parent, context, links, startTime, kind, options)
-      const attributes = new Map<string, unknown>()
-      return {
-        _tag: "Span",
-        name,
-        get spanId() {
-          return span.spanId
-        },
-        get traceId() {
-          return span.traceId
-        },
-        parent: span.parent,
-        context: span.context,
-        get status() {
-          return span.status
-        },
-        get attributes() {
-          return span.attributes
-        },
-        links: span.links,
-        sampled: span.sampled,
-        kind: span.kind,
-        end(endTime, exit) {
-          ended.push({ name, attributes, exit: exit._tag })
-          span.end(endTime, exit)
-        },
-        attribute(key, value) {
-          attributes.set(key, value)
-          span.attribute(key, value)
-        },
-        event: (eventName, time, eventAttributes) => span.event(eventName, time, eventAttributes),
-        addLinks: (more) => span.addLinks(more)
-      }
-    },
-    context: (f, fiber) => native.context(f, fiber)
-  })
 
 export interface Options {
   /** Post webhooks to the workflow (default true). */
@@ -96,7 +56,9 @@ export const layer = (options: Options = {}) =>
   Layer.unwrapScoped(Effect.gen(function*() {
     const ended: Array<RecordedSpan> = []
     const native = yield* Effect.tracer
-    const tracer = recording(native, ended)
+    const tracer = Spans.observing(native, {
+      end: (name, attributes, exit) => ended.push({ name, attributes, exit: exit._tag })
+    })
     const dir = yield* Fixture.tempDir
     const server = yield* NodeHttpServer.make(createServer, { port: 0, host: "127.0.0.1" })
     const port = server.address._tag === "TcpAddress" ? server.address.port : 0

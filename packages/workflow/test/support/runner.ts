@@ -23,8 +23,9 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import * as Tracer from "effect/Tracer"
+import type * as Tracer from "effect/Tracer"
 import { createServer } from "node:http"
+import * as Spans from "./Spans.js"
 
 export interface RunnerOptions {
   readonly simulator: string
@@ -61,48 +62,17 @@ const watched = new Set([
 
 const write = (line: string) => process.stdout.write(`${line}\n`)
 
-/** A tracer that prints the watched spans as they start and end, so that the test can kill on them. */
+/** Prints the watched spans as they start and end, so that the test can kill on them. */
 const printing = (native: Tracer.Tracer): Tracer.Tracer =>
-  Tracer.make({
-    span(name, parent, context, links, startTime, kind, spanOptions) {
-      const span = native.span(name, parent, context, links, startTime, kind, spanOptions)
-      if (!watched.has(name)) return span
-      write(`@@span start ${name}`)
-      const attributes = new Map<string, unknown>()
-      return {
-        _tag: "Span",
-        name,
-        get spanId() {
-          return span.spanId
-        },
-        get traceId() {
-          return span.traceId
-        },
-        parent: span.parent,
-        context: span.context,
-        get status() {
-          return span.status
-        },
-        get attributes() {
-          return span.attributes
-        },
-        links: span.links,
-        sampled: span.sampled,
-        kind: span.kind,
-        end(endTime, exit) {
-          const who = attributes.get("legitmark.reference_id") ?? attributes.get("legitmark.sr_uuid") ?? "-"
-          write(`@@span end ${name} ${String(who)} ${exit._tag}`)
-          span.end(endTime, exit)
-        },
-        attribute(key, value) {
-          attributes.set(key, value)
-          span.attribute(key, value)
-        },
-        event: (eventName, time, eventAttributes) => span.event(eventName, time, eventAttributes),
-        addLinks: (more) => span.addLinks(more)
-      }
+  Spans.observing(native, {
+    start: (name) => {
+      if (watched.has(name)) write(`@@span start ${name}`)
     },
-    context: (f, fiber) => native.context(f, fiber)
+    end: (name, attributes, exit) => {
+      if (!watched.has(name)) return
+      const who = attributes.get("legitmark.reference_id") ?? attributes.get("legitmark.sr_uuid") ?? "-"
+      write(`@@span end ${name} ${String(who)} ${exit._tag}`)
+    }
   })
 
 const referenceIds = Array.from({ length: options.items }, (_, i) => `${options.prefix}${i}`)
