@@ -22,6 +22,7 @@ export default defineConfig({
       project("legitmark", "packages/legitmark"),
       project("simulator", "packages/simulator"),
       project("cli", "packages/cli"),
+      project("workflow", "packages/workflow"),
       project("e2e", "test"),
       project("examples", "examples"),
       project("testing", "testing")

@@ -31,12 +31,12 @@ const quick = argv.has("quick")
 // longest (about a minute and 25 s a run on a loaded 2-core machine), so they get fewer by default.
 const reps = num(argv, "reps", quick ? 1 : 3)
 const repsLong = num(argv, "reps", quick ? 1 : 2)
-const sections = new Set((argv.get("only") ?? "requests,cold,bulk,uploads,size").split(","))
+const sections = new Set((argv.get("only") ?? "requests,cold,bulk,uploads,durable,size").split(","))
 const profileMisses = argv.get("profile") === "true" || (!quick && argv.get("profile") !== "false")
 
 const sizes = quick ?
-  { seq: 200, conc: 1000, coldReps: 1, bulk: 150, uploads: 8 } :
-  { seq: 5000, conc: 20_000, coldReps: num(argv, "reps", 5), bulk: 2000, uploads: 200 }
+  { seq: 200, conc: 1000, coldReps: 1, bulk: 150, uploads: 8, durable: 20 } :
+  { seq: 5000, conc: 20_000, coldReps: num(argv, "reps", 5), bulk: 2000, uploads: 200, durable: 200 }
 
 const log = (line = "") => process.stdout.write(`${line}\n`)
 const progress = (line: string) => process.stderr.write(`  · ${line}\n`)
@@ -612,6 +612,77 @@ const uploads = Effect.gen(function*() {
   }
 }).pipe(Effect.scoped)
 
+/**
+ * What durability costs: whole authentications in memory (`authenticate` + `awaitVerdict`) against the
+ * same number as durable workflows (`AuthenticationWorkflow` on a SQLite file, woken by webhooks), on a
+ * simulator at the rate of its default limit (1000 requests a minute, here 250 per 15 s windows), which is
+ * what bounds both. A run takes about two minutes: one repetition unless `--reps` asks for more.
+ */
+const durable = Effect.gen(function*() {
+  const url = yield* server("simulator (durable)", [
+    "packages/simulator/src/bin.ts",
+    "--api-key",
+    "leo_bench",
+    "--rate-limit",
+    "250/15",
+    "--step-ms",
+    "500"
+  ])
+  const impls = ["memory", "durable"] as const
+  const results = new Map<string, Array<Figures>>()
+  const durableReps = num(argv, "reps", 1)
+  for (let rep = 0; rep < durableReps; rep++) {
+    for (const impl of rotate(impls, rep)) {
+      progress(`durable: ${impl} (rep ${rep + 1}/${durableReps})`)
+      const run = yield* runChild("cases/durable.ts", [
+        "--impl",
+        impl,
+        "--url",
+        url,
+        "--n",
+        String(sizes.durable),
+        "--tag",
+        `r${rep}`
+      ], { timeout: Duration.minutes(10) })
+      results.set(impl, [...(results.get(impl) ?? []), ...run.figures])
+    }
+  }
+  const base = results.get("memory") ?? []
+  log(
+    `\n### Durable authentications: ${fmt(sizes.durable)} whole authentications (2 photos each) at the simulator's ` +
+      `rate limit (250 requests per 15 s window), ${durableReps} run(s) each`
+  )
+  log(table(
+    ["implementation", "to the last verdict s", "× memory", "API requests", "429s", "peak RSS MB"],
+    impls.map((impl) => {
+      const r = results.get(impl) ?? []
+      return [
+        impl === "memory"
+          ? "in memory: authenticate + awaitVerdict"
+          : "durable: AuthenticationWorkflow, SQLite",
+        withSpread(nums(r, "wallMs").map((ms) => ms / 1000), 1),
+        ratio(med(r, "wallMs"), med(base, "wallMs")),
+        withSpread(nums(r, "apiRequests")),
+        withSpread(nums(r, "rateLimited")),
+        withSpread(nums(r, "maxRssMb"))
+      ]
+    })
+  ))
+  const durableRuns = results.get("durable") ?? []
+  const last = durableRuns[durableRuns.length - 1]
+  log(
+    `\nStorage written per durable authentication: ${fmt(med(durableRuns, "bytesPerAuthentication") / 1024, 1)} KB ` +
+      `of SQLite file (after a WAL checkpoint); rows per authentication: ${String(last?.rowsPerAuthentication ?? "")}.`
+  )
+  const over = med(durableRuns, "wallMs") / med(base, "wallMs")
+  targets.push({
+    name: "durable: 200 authentications at the rate limit",
+    target: "≤ 1.2× in memory",
+    measured: `${fmt(over, 2)}×`,
+    hit: over <= 1.2
+  })
+}).pipe(Effect.scoped)
+
 /** What the built client costs a user in bytes, and what importing each of its modules loads (scripts/size.ts). */
 const size = Effect.gen(function*() {
   yield* build
@@ -633,6 +704,7 @@ const main = Effect.gen(function*() {
   if (sections.has("cold")) yield* cold
   if (sections.has("bulk")) yield* bulk
   if (sections.has("uploads")) yield* uploads
+  if (sections.has("durable")) yield* durable
   if (sections.has("size")) yield* size
   log("\n### Targets (this machine: 2 cores, shared)")
   log(table(

@@ -7,6 +7,7 @@
  * server's taxonomy tree, and a sample photo is uploaded for every required side the server asks for.
  *
  *   pnpm demo
+ *   pnpm demo --durable    the same as a durable workflow: interrupt it and run it again
  */
 import { LegitmarkClient, Photo } from "@effect-legitmark/client"
 import { NodeFileSystem, NodeRuntime } from "@effect/platform-node"
@@ -105,8 +106,13 @@ const program = Effect.gen(function*() {
   if (Option.isNone(verdict)) return yield* Effect.dieMessage("no verdict")
 })
 
-// The local simulator is sped up so that the authenticators take seconds instead of hours.
-program.pipe(
-  Effect.provide(Layer.merge(ClientLayer({ speed: 300 }), NodeFileSystem.layer)),
-  NodeRuntime.runMain
-)
+if (process.argv.includes("--durable")) {
+  // The same authentication as a durable workflow that survives Ctrl-C (support/DurableDemo.ts).
+  void import("./support/DurableDemo.js").then(({ program }) => NodeRuntime.runMain(program))
+} else {
+  // The local simulator is sped up so that the authenticators take seconds instead of hours.
+  program.pipe(
+    Effect.provide(Layer.merge(ClientLayer({ speed: 300 }), NodeFileSystem.layer)),
+    NodeRuntime.runMain
+  )
+}

@@ -190,7 +190,9 @@ export const make = (options: Options = {}) =>
           lastStatus: null
         }
         yield* Ref.update(deliveries, (ds) => [...ds, delivery])
-        yield* FiberSet.run(fibers, deliver(id, messageId, target.value, event))
+        // Events arise in uninterruptible regions (request handlers, timers); the delivery must not inherit
+        // that, or `reset` and the simulator's shutdown wait for its retries (hours of simulated time).
+        yield* FiberSet.run(fibers, Effect.interruptible(deliver(id, messageId, target.value, event)))
       })
 
     return Webhooks.of({

@@ -126,6 +126,21 @@ describe("webhooks", () => {
         yield* sim.reset
       }))
 
+    it.scoped("reset stops a delivery that waits for its retry", () =>
+      Effect.gen(function*() {
+        const sim = yield* Simulator.Simulator
+        const hook = yield* receiver(() => 500)
+        yield* sim.setWebhookUrl(hook.url)
+        yield* submittedSr("RETRY-STOP")
+        yield* Queue.take(hook.received)
+        yield* waitForRetryTimer
+        // The delivery is forked where the event arose (a request handler, a timer): it must stay interruptible.
+        yield* sim.reset.pipe(
+          Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "reset hung on a pending delivery" })
+        )
+        assert.deepStrictEqual(yield* sim.webhookDeliveries, [])
+      }))
+
     it.scoped("after the 2 h retry the delivery is marked failed", () =>
       Effect.gen(function*() {
         const sim = yield* Simulator.Simulator
