@@ -20,6 +20,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Stream from "effect/Stream"
+import * as HttpClientTransport from "./internal/httpClientTransport.js"
 import * as Media from "./internal/media.js"
 import * as Pipeline from "./internal/pipeline.js"
 import * as ServiceRequests from "./internal/serviceRequests.js"
@@ -28,6 +29,7 @@ import type * as Errors from "./LegitmarkError.js"
 import type * as Photo from "./Photo.js"
 import * as RateLimiter from "./RateLimiter.js"
 import * as RetryPolicy from "./RetryPolicy.js"
+import * as Transport from "./Transport.js"
 import * as Validation from "./Validation.js"
 
 /**
@@ -471,8 +473,22 @@ export const make = (
       onSome: Effect.succeed
     })
     const rateLimitKey = yield* RateLimiter.keyId(config.apiKey)
+    // The transport's own path when it offers one for this very HttpClient (the client's own transports do;
+    // a wrapped one is another client); any other HttpClient goes through the generic path.
     const httpClient = yield* HttpClient.HttpClient
-    const pipeline = Pipeline.make({ ...config, httpClient, retryPolicy, rateLimiter, rateLimitKey })
+    const offered = Option.filter(
+      yield* Effect.serviceOption(Transport.Transport),
+      (transport) => transport.httpClient === httpClient
+    )
+    const transport = Option.getOrElse(offered, () => HttpClientTransport.make(httpClient))
+    const pipeline = Pipeline.make({
+      ...config,
+      transport,
+      foreign: Option.isNone(offered),
+      retryPolicy,
+      rateLimiter,
+      rateLimitKey
+    })
     return {
       serviceRequests: ServiceRequests.make(pipeline),
       media: Media.make(pipeline),

@@ -5,12 +5,10 @@
 import { ErrorBody, type FieldError } from "@effect-legitmark/schema/ErrorBody"
 import * as Json from "@effect-legitmark/schema/Json"
 import { LimitType, type RateLimitDetails } from "@effect-legitmark/schema/RateLimit"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as Headers from "@effect/platform/Headers"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as DefaultServices from "effect/DefaultServices"
@@ -29,9 +27,8 @@ import * as Tracer from "effect/Tracer"
 import * as Errors from "../LegitmarkError.js"
 import * as RateLimiter from "../RateLimiter.js"
 import * as RetryPolicy from "../RetryPolicy.js"
-import { deadline, DeadlineExceeded, ownTransports } from "./deadline.js"
+import * as Transport from "../Transport.js"
 import * as S3Error from "./s3Error.js"
-import { BodyTooLarge, readText } from "./transport.js"
 
 /** The errors that only some endpoints can produce, chosen per operation. */
 export type ExpectedTag = "InvalidRequestError" | "ValidationError" | "NotFoundError" | "ConflictError" | "InDoubtError"
@@ -100,7 +97,10 @@ export interface RequestOptions {
 }
 
 export interface PipelineOptions {
-  readonly httpClient: HttpClient.HttpClient
+  /** How requests are sent: the transport's own path, or the generic one over any `HttpClient`. */
+  readonly transport: Transport.Service
+  /** Whether the transport is an `HttpClient` of someone else's, whose code may read the current span. */
+  readonly foreign: boolean
   readonly apiKey: Redacted.Redacted<string>
   readonly baseUrl: string
   readonly assetUrl: string
@@ -151,37 +151,16 @@ const requestIdHeaders = ["x-request-id", "x-amzn-requestid", "x-amz-request-id"
 
 const callOf = (
   request: HttpClientRequest.HttpClientRequest,
-  response?: HttpClientResponse.HttpClientResponse,
+  headers?: Headers.Headers,
   said?: Said
 ) => {
-  const requestId = response && requestIdHeaders.map((h) => response.headers[h]).find((v) => v !== undefined)
+  const requestId = headers && requestIdHeaders.map((h) => headers[h]).find((v) => v !== undefined)
   return {
     method: request.method,
     url: safeUrl(request.url),
     ...(requestId === undefined || said === undefined ? {} : { requestId: said(requestId) })
   }
 }
-
-// The first link of an error's `cause` chain (a few deep) that `pick` recognises.
-const inCauses = <A>(cause: unknown, pick: (link: object) => A | undefined): A | undefined => {
-  for (let current = cause, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
-    const found = pick(current)
-    if (found !== undefined) return found
-    current = "cause" in current ? current.cause : undefined
-  }
-  return undefined
-}
-
-// Node reports why a connection failed in a `code` somewhere down the cause chain.
-const errorCode = (cause: unknown): string | undefined =>
-  inCauses(cause, (link) => ("code" in link && typeof link.code === "string" ? link.code : undefined))
-
-// Failures that prove the request never reached a server.
-const notConnectedCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
-
-// A request body stream (a photo) that failed to read surfaces as the cause of a transport error.
-const bodyError = (cause: unknown): Errors.InvalidRequestError | undefined =>
-  inCauses(cause, (link) => (link instanceof Errors.InvalidRequestError ? link : undefined))
 
 const timeoutError = (request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) =>
   new Errors.TimeoutError({
@@ -190,47 +169,49 @@ const timeoutError = (request: HttpClientRequest.HttpClientRequest, timeout: Dur
     timeout
   })
 
-const transportError = <T extends ExpectedTag>(
-  error: HttpClientError.HttpClientError,
+/** What a transport's failure to answer means for this operation. */
+const failureError = <T extends ExpectedTag>(
+  failure: Transport.Failure,
   request: HttpClientRequest.HttpClientRequest,
   expected: ReadonlyArray<T>,
   timeout: Duration.Duration,
   said: Said
 ): Errors.TransportError | Errors.TimeoutError | Errors.UnexpectedResponseError | ExpectedError<T> => {
-  // The answer was larger than the client reads: its status came, its body was cut short on purpose.
-  const tooLarge = inCauses(error.cause, (link) => (link instanceof BodyTooLarge ? link : undefined))
-  if (tooLarge !== undefined && error._tag === "ResponseError") {
-    return new Errors.UnexpectedResponseError({
-      ...callOf(request, error.response, said),
-      status: error.response.status,
-      message: `The answer to ${request.method} ${safeUrl(request.url)} is larger than the client reads`,
-      issue:
-        `answer larger than ${tooLarge.limit} bytes (maxResponseBytes): reading stopped after ${tooLarge.received}`,
-      body: ""
-    })
+  switch (failure._tag) {
+    case "Timeout":
+      return timeoutError(request, timeout)
+    case "TooLarge":
+      // The answer was larger than the client reads: its status came, its body was cut short on purpose.
+      return new Errors.UnexpectedResponseError({
+        ...callOf(request, failure.head.headers, said),
+        status: failure.head.status,
+        message: `The answer to ${request.method} ${safeUrl(request.url)} is larger than the client reads`,
+        issue:
+          `answer larger than ${failure.limit} bytes (maxResponseBytes): reading stopped after ${failure.received}`,
+        body: ""
+      })
+    case "RequestFailed":
+      // A request body stream (a photo) that failed to read.
+      if (
+        failure.reason === "Body" && failure.cause instanceof Errors.InvalidRequestError &&
+        (expected as ReadonlyArray<ExpectedTag>).includes("InvalidRequestError")
+      ) {
+        return failure.cause as ExpectedError<T>
+      }
+      return new Errors.UnexpectedResponseError({
+        ...callOf(request),
+        message: `The request could not be sent (${failure.reason})`,
+        issue: failure.reason,
+        body: ""
+      })
+    case "ConnectionFailed":
+      return new Errors.TransportError({
+        ...callOf(request, failure.head?.headers, said),
+        message: `Connection failed${failure.code ? ` (${failure.code})` : ""}`,
+        connected: failure.connected,
+        ...(failure.code === undefined ? {} : { code: failure.code })
+      })
   }
-  // A transport that keeps the deadline itself aborted the call.
-  if (inCauses(error.cause, (link) => link instanceof DeadlineExceeded || undefined)) {
-    return timeoutError(request, timeout)
-  }
-  const unreadable = (expected as ReadonlyArray<ExpectedTag>).includes("InvalidRequestError") && bodyError(error.cause)
-  if (unreadable) return unreadable as ExpectedError<T>
-  if (error._tag === "RequestError" && error.reason !== "Transport") {
-    return new Errors.UnexpectedResponseError({
-      ...callOf(request),
-      message: `The request could not be sent (${error.reason})`,
-      issue: error.reason,
-      body: ""
-    })
-  }
-  const code = errorCode(error.cause)
-  const connected = error._tag === "ResponseError" || code === undefined || !notConnectedCodes.has(code)
-  return new Errors.TransportError({
-    ...callOf(request, error._tag === "ResponseError" ? error.response : undefined, said),
-    message: `Connection failed${code ? ` (${code})` : ""}`,
-    connected,
-    ...(code === undefined ? {} : { code })
-  })
 }
 
 // An answer nested deeper than any the API gives is refused whole: code that walks it recursively (Effect's
@@ -301,12 +282,12 @@ const delayInMessage = (message: string | undefined): Duration.Duration | undefi
  * `retry_after_seconds`, else its message. One reading for the error and the rate limiter alike.
  */
 const askedDelay = (
-  response: HttpClientResponse.HttpClientResponse,
+  headers: Headers.Headers,
   error: ErrorBody["error"] | undefined,
   now: number
 ): Duration.Duration | undefined => {
   const details = typeof error?.details === "object" && error.details !== null ? error.details : undefined
-  return parseRetryAfter(response.headers["retry-after"], now) ??
+  return parseRetryAfter(headers["retry-after"], now) ??
     (details?.retry_after_seconds === undefined ? undefined : Duration.seconds(details.retry_after_seconds)) ??
     delayInMessage(error?.message)
 }
@@ -322,11 +303,10 @@ const levelHeaders = { partner: headersOf("partner"), user: headersOf("user") }
 
 // What an answer says about the rate limit, for the `RateLimiter`: its headers, and on a 429 the wait asked for.
 const rateLimitAnswer = (
-  response: HttpClientResponse.HttpClientResponse,
+  { headers: h, status }: Transport.Head,
   text: string,
   now: number
 ): RateLimiter.Answer => {
-  const h = response.headers
   const levels: Array<RateLimiter.Level> = []
   for (const names of [levelHeaders.partner, levelHeaders.user]) {
     const limit = numberHeader(h[names.limit])
@@ -338,18 +318,18 @@ const rateLimitAnswer = (
       resetAt: parseResetMillis(h[names.reset], now)
     })
   }
-  if (response.status !== 429) return { status: response.status, levels }
+  if (status !== 429) return { status, levels }
   const resets = levels.flatMap((l) => (l.remaining === 0 && l.resetAt !== undefined ? [l.resetAt - now] : []))
-  const retryAfter = askedDelay(response, errorOf(text), now) ??
+  const retryAfter = askedDelay(h, errorOf(text), now) ??
     (resets.length === 0 ? undefined : Duration.millis(Math.max(0, ...resets)))
-  return { status: response.status, levels, retryAfter }
+  return { status, levels, retryAfter }
 }
 
 const decodeLimitType = Schema.decodeSync(LimitType)
 
 const rateLimitError = (
   call: ReturnType<typeof callOf>,
-  response: HttpClientResponse.HttpClientResponse,
+  h: Headers.Headers,
   base: { readonly status: number; readonly message: string; readonly code?: string },
   error: ErrorBody["error"] | undefined,
   now: number,
@@ -358,7 +338,6 @@ const rateLimitError = (
   const details: RateLimitDetails | undefined = typeof error?.details === "object" && error.details !== null ?
     error.details :
     undefined
-  const h = response.headers
   // The body names the limit that was hit; otherwise the exhausted header set, partner first.
   const level = details?.limit_type === "user_level" ||
       (details?.limit_type === undefined && h[levelHeaders.user.remaining] === "0" &&
@@ -372,7 +351,7 @@ const rateLimitError = (
       ? Math.max(0, details.limit - details.current_usage)
       : undefined)
   const resetAt = parseReset(h[names.reset], now) ?? parseReset(details?.reset_time, now)
-  const retryAfter = askedDelay(response, error, now) ??
+  const retryAfter = askedDelay(h, error, now) ??
     (resetAt === undefined ? undefined : Duration.millis(Math.max(0, DateTime.toEpochMillis(resetAt) - now)))
   const limitType = details?.limit_type !== undefined ?
     decodeLimitType(said(details.limit_type)) :
@@ -407,19 +386,18 @@ const saidIssue = (issue: FieldError, said: Said): FieldError => ({
 /** The one error mapping: a non-2xx answer to the error its status means for this operation. */
 const errorFromResponse = <T extends ExpectedTag>(
   request: HttpClientRequest.HttpClientRequest,
-  response: HttpClientResponse.HttpClientResponse,
+  { headers, status }: Transport.Head,
   text: string,
   expected: ReadonlyArray<T>,
   now: number,
   said: Said
 ): ExpectedError<T> | Errors.CommonError => {
-  const status = response.status
   // A storage host refusing an upload answers in S3's XML, read as the API's own error body.
   const storage = S3Error.parse(text)
   const error = errorOf(text) ?? (storage && S3Error.asApiError(storage))
   const call = storage?.requestId === undefined ?
-    callOf(request, response, said) :
-    { requestId: said(storage.requestId), ...callOf(request, response, said) }
+    callOf(request, headers, said) :
+    { requestId: said(storage.requestId), ...callOf(request, headers, said) }
   const code = typeof error?.details === "string" ? said(error.details) : undefined
   const base = {
     status,
@@ -438,9 +416,9 @@ const errorFromResponse = <T extends ExpectedTag>(
     (expected as ReadonlyArray<ExpectedTag>).includes(tag) ? make() : unexpected()
 
   if (status === 401 || status === 403) return new Errors.AuthenticationError({ ...call, ...base })
-  if (status === 429) return rateLimitError(call, response, base, error, now, said)
+  if (status === 429) return rateLimitError(call, headers, base, error, now, said)
   if (status >= 500) {
-    const retryAfter = askedDelay(response, error, now)
+    const retryAfter = askedDelay(headers, error, now)
     return new Errors.ServerError({ ...call, ...base, ...(retryAfter === undefined ? {} : { retryAfter }) })
   }
   if (status === 400 || status === 411 || status === 413 || status === 422) {
@@ -462,15 +440,6 @@ const errorFromResponse = <T extends ExpectedTag>(
   }
   return unexpected()
 }
-
-// Redirects are never followed, so an answer can only come from a configured host (fetch follows them
-// unless told not to; undici and node:http never do).
-const noRedirects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(
-    Effect.serviceOption(FetchHttpClient.RequestInit),
-    (init) =>
-      Effect.provideService(self, FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
-  )
 
 // A 2xx whose body could not be read: the server acted, only its answer was lost.
 const isUnreadableSuccess = (error: Errors.LegitmarkError) =>
@@ -498,29 +467,25 @@ interface Doubt {
 
 // The tracer every fiber has until the application provides one. Its spans are exported nowhere.
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+// The clock every fiber has until the application provides one: the one transports' timers keep to.
+const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
+// Node's timers hold at most 2^31 - 1 ms; a longer deadline is left to the Clock.
+const maxTimerMs = 2_147_483_647
+
+// Text as `Response.text()` decodes it: UTF-8, a byte-order mark dropped.
+const utf8 = new TextDecoder()
 
 export const make = (options: PipelineOptions): Pipeline => {
-  const { inDoubtWindow, maxResponseBytes, rateLimitKey, rateLimiter, timeout } = options
+  const { inDoubtWindow, maxResponseBytes, rateLimitKey, rateLimiter, timeout, transport } = options
   const said = saying(Redacted.value(options.apiKey))
   // The client's memory of calls that may still land, by their `doubt.key` (creates, by reference id).
   const doubts = MutableHashMap.empty<string, Doubt>()
-  // One span per call, the client's: a transport's own span per request would repeat it at a cost
-  // comparable to the rest of the call (the client's own transports make none). Without that span
-  // no trace headers (traceparent, b3) are sent either: they would tell Legitmark, and any storage host,
-  // the ids of the partner's own traces.
-  // Decided once: the client's own transport keeps the timeout, makes no span, follows no redirect and
-  // sends a streamed body with its length.
-  const own = ownTransports.has(options.httpClient)
-  const httpClient = own ? options.httpClient : HttpClient.withTracerDisabledWhen(options.httpClient, () => true)
-  // The client's transport never follows a redirect; any other is told not to.
-  const execute = own
-    ? (request: HttpClientRequest.HttpClientRequest) => httpClient.execute(request)
-    : (request: HttpClientRequest.HttpClientRequest) => noRedirects(httpClient.execute(request))
   // Under the native tracer, on the client's own transport, nothing but the client's code could see a
   // span (only a provided tracer exports them, and no other code runs in the call), so none is made: a
   // call's span cost about a quarter of its CPU at 32 calls in flight (`pnpm bench`). A provided tracer
   // gets every span, and so does a call through any other HttpClient, whose code may read the current span.
-  const unseen = (fiber: Fiber.RuntimeFiber<unknown, unknown>) => own && fiber.currentTracer === nativeTracer
+  const unseen = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+    !options.foreign && fiber.currentTracer === nativeTracer
   const withSpan: Pipeline["withSpan"] = (name, spanOptions) => (self) =>
     Effect.withFiberRuntime((fiber) => unseen(fiber) ? self : Effect.withSpan(self, name, spanOptions))
   // A call's span, where unseen, is made for a failure only: the error (as it was, not as a caller's span
@@ -532,6 +497,22 @@ export const make = (options: PipelineOptions): Pipeline => {
         : Effect.withSpan(self, name, spanOptions)
     )
 
+  // The timeout is the server's time to answer, body included. On the live clock the transport keeps it
+  // (with a timer); under any other (a TestClock, a scaled clock) it is the Clock's.
+  const timeoutMillis = Duration.toMillis(timeout)
+  const timer = Duration.isFinite(timeout) && timeoutMillis <= maxTimerMs ? timeoutMillis : undefined
+  const unlimited: Transport.Limits = { timeout: undefined, maxBytes: maxResponseBytes }
+  const limits: Transport.Limits = { timeout: timer, maxBytes: maxResponseBytes }
+  const timedOut = () => new Transport.Timeout({ millis: timeoutMillis })
+  const send = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.clockWith((clock) =>
+      clock === liveClock && timer !== undefined ?
+        transport.send(request, limits) :
+        Duration.isFinite(timeout) ?
+        Effect.timeoutFail(transport.send(request, unlimited), { duration: timeout, onTimeout: timedOut }) :
+        transport.send(request, unlimited)
+    )
+
   const attempt = <A, T extends ExpectedTag>(
     operation: Operation<A, T>
   ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
@@ -541,29 +522,22 @@ export const make = (options: PipelineOptions): Pipeline => {
     // The budget is the API key's: a request sent without it (the public lookup, a presigned upload)
     // neither waits for the limiter nor teaches it.
     const limited = request.headers["authorization"] !== undefined
-    const send = Effect.flatMap(
-      execute(request),
-      (response) => Effect.map(readText(response, maxResponseBytes), (text) => ({ response, text }))
-    )
-    // The timeout is the server's time to answer: waiting for the rate limiter is not part of it.
-    const answered = deadline(
-      Effect.mapError(send, (error) => transportError(error, request, operation.expected, timeout, said)),
-      timeout,
-      () => timeoutError(request, timeout),
-      own ? request : undefined
+    const answered = Effect.mapError(
+      send(request),
+      (failure) => failureError(failure, request, operation.expected, timeout, said)
     )
     const read = (
-      response: HttpClientResponse.HttpClientResponse,
+      answer: Transport.Answer,
       text: string,
       now: number
     ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
-      if (response.status < 200 || response.status >= 300) {
-        return Effect.fail(errorFromResponse(request, response, text, operation.expected, now, said))
+      if (answer.status < 200 || answer.status >= 300) {
+        return Effect.fail(errorFromResponse(request, answer, text, operation.expected, now, said))
       }
       const unexpected = (issue: string) =>
         new Errors.UnexpectedResponseError({
-          ...callOf(request, response, said),
-          status: response.status,
+          ...callOf(request, answer.headers, said),
+          status: answer.status,
           message: `The answer to ${call()} could not be read: ${said(issue.split("\n")[0] ?? "")}`,
           issue: said(issue),
           body: said(text)
@@ -585,12 +559,13 @@ export const make = (options: PipelineOptions): Pipeline => {
       : answered
     const answer: Effect.Effect<A, ExpectedError<T> | Errors.CommonError> = Effect.flatMap(
       exchange,
-      ({ response, text }) =>
+      (answered) =>
         Effect.clockWith((clock) => {
           const now = clock.unsafeCurrentTimeMillis()
-          const result = read(response, text, now)
+          const text = utf8.decode(answered.body)
+          const result = read(answered, text, now)
           return limited
-            ? Effect.zipRight(rateLimiter.observe(rateLimitKey, rateLimitAnswer(response, text, now)), result)
+            ? Effect.zipRight(rateLimiter.observe(rateLimitKey, rateLimitAnswer(answered, text, now)), result)
             : result
         })
     )
@@ -738,7 +713,7 @@ export const make = (options: PipelineOptions): Pipeline => {
   return {
     request,
     withSpan,
-    streamsSizedBodies: own,
+    streamsSizedBodies: transport.streamsSizedBodies,
     execute: (operation) =>
       Effect.serviceOption(RetryPolicy.RetryPolicy).pipe(
         Effect.flatMap((provided) => {
