@@ -455,6 +455,11 @@ const isInDoubt = (error: Errors.LegitmarkError): error is InDoubtFailure =>
 // No answer came: the request may still be on its way through the server.
 const isUnanswered = (error: InDoubtFailure) => error._tag === "TimeoutError" || error._tag === "TransportError"
 
+/** What one call carries from an attempt to the next: the rate limiter's permit of its latest request. */
+interface CallState {
+  permit: RateLimiter.Permit | undefined
+}
+
 /** What is known of a call's attempts that may still land. Times in epoch ms. */
 interface Doubt {
   /** When the first attempt in doubt was sent, and the latest. */
@@ -514,7 +519,8 @@ export const make = (options: PipelineOptions): Pipeline => {
     )
 
   const attempt = <A, T extends ExpectedTag>(
-    operation: Operation<A, T>
+    operation: Operation<A, T>,
+    state: CallState
   ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
     const { request } = operation
     // For messages only (failures, Debug lines): not worked out on a call that needs none.
@@ -549,25 +555,32 @@ export const make = (options: PipelineOptions): Pipeline => {
         (e) => unexpected(ParseResult.TreeFormatter.formatErrorSync(e))
       )
     }
+    // The answer's text, and the time it was read, once the limiter has learned from it.
+    const observed = (answer: Transport.Answer, permit: RateLimiter.Permit | undefined) =>
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const text = utf8.decode(answer.body)
+        const seen = { answer, text, now }
+        return permit === undefined
+          ? Effect.succeed(seen)
+          : Effect.as(permit.observe(rateLimitAnswer(answer, text, now)), seen)
+      })
     // The limiter counts the request in flight from its permit to its answer; when no answer comes (a
-    // failure, a timeout, an interruption, even while waiting for the permit) it is told so.
+    // failure, a timeout, an interruption once the permit is taken) the permit is told so.
     const exchange = limited
-      ? Effect.onError(
-        Effect.zipRight(rateLimiter.acquire(rateLimitKey), answered),
-        () => rateLimiter.observe(rateLimitKey, RateLimiter.noAnswer)
+      ? Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(rateLimiter.acquire(rateLimitKey, state.permit)), (permit) => {
+          state.permit = permit
+          return Effect.onError(
+            restore(Effect.flatMap(answered, (answer) => observed(answer, permit))),
+            () => permit.observe(RateLimiter.noAnswer)
+          )
+        })
       )
-      : answered
+      : Effect.flatMap(answered, (answer) => observed(answer, undefined))
     const answer: Effect.Effect<A, ExpectedError<T> | Errors.CommonError> = Effect.flatMap(
       exchange,
-      (answered) =>
-        Effect.clockWith((clock) => {
-          const now = clock.unsafeCurrentTimeMillis()
-          const text = utf8.decode(answered.body)
-          const result = read(answered, text, now)
-          return limited
-            ? Effect.zipRight(rateLimiter.observe(rateLimitKey, rateLimitAnswer(answered, text, now)), result)
-            : result
-        })
+      ({ answer, now, text }) => read(answer, text, now)
     )
     // The log line of each attempt, only when Debug is logged (Effect would drop it after it was built).
     return Effect.withFiberRuntime<A, ExpectedError<T> | Errors.CommonError>((fiber) =>
@@ -608,6 +621,7 @@ export const make = (options: PipelineOptions): Pipeline => {
   // while one is in flight, and after an interruption), and the call fails with an `InDoubtError`.
   const reconciledAttempts = <A, T extends ExpectedTag>(
     operation: Operation<A, T>,
+    state: CallState,
     reconcile: Effect.Effect<Option.Option<A>, unknown>,
     policy: RetryPolicy.Policy
   ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> =>
@@ -671,7 +685,7 @@ export const make = (options: PipelineOptions): Pipeline => {
           last: Option.none()
         }
         return remember(inFlight).pipe(
-          Effect.zipRight(attempt(operation)),
+          Effect.zipRight(attempt(operation, state)),
           Effect.catchIf((error) => isUnreadableSuccess(error), recover),
           Effect.tapBoth({
             onSuccess: () => remember(undefined),
@@ -718,11 +732,12 @@ export const make = (options: PipelineOptions): Pipeline => {
       Effect.serviceOption(RetryPolicy.RetryPolicy).pipe(
         Effect.flatMap((provided) => {
           const policy = Option.getOrElse(provided, () => options.retryPolicy)
+          const state: CallState = { permit: undefined }
           return operation.idempotent ?
-            RetryPolicy.apply(policy, "idempotent")(attempt(operation)) :
+            RetryPolicy.apply(policy, "idempotent")(attempt(operation, state)) :
             operation.reconcile === undefined ?
-            RetryPolicy.apply(policy, "unsafe")(attempt(operation)) :
-            reconciledAttempts(operation, operation.reconcile, policy)
+            RetryPolicy.apply(policy, "unsafe")(attempt(operation, state)) :
+            reconciledAttempts(operation, state, operation.reconcile, policy)
         }),
         callSpan(operation.span, {
           kind: "client",
