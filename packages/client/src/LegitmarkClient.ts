@@ -20,6 +20,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Stream from "effect/Stream"
+import * as ClientConfig from "./internal/config.js"
 import * as HttpClientTransport from "./internal/httpClientTransport.js"
 import * as Media from "./internal/media.js"
 import * as Pipeline from "./internal/pipeline.js"
@@ -30,7 +31,6 @@ import type * as Photo from "./Photo.js"
 import * as RateLimiter from "./RateLimiter.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as Transport from "./Transport.js"
-import * as Validation from "./Validation.js"
 
 /**
  * The client's types, merged with its Tag: `LegitmarkClient.Options`, `LegitmarkClient.Service`…
@@ -352,17 +352,17 @@ export const fullServiceRequest: LegitmarkClient.GetOptions = {
 /**
  * @since 0.1.0
  */
-export const defaultBaseUrl = "https://api.legitmark.com"
+export const defaultBaseUrl = ClientConfig.defaultBaseUrl
 
 /**
  * @since 0.1.0
  */
-export const defaultAssetUrl = "https://asset.legitmark.com"
+export const defaultAssetUrl = ClientConfig.defaultAssetUrl
 
 /**
  * @since 0.1.0
  */
-export const version = "0.1.0"
+export const version = ClientConfig.version
 
 /**
  * The default `maxResponseBytes`: 8 MiB. The largest answers (a catalog page of 100, a full SR) are a few
@@ -370,7 +370,7 @@ export const version = "0.1.0"
  *
  * @since 0.1.0
  */
-export const defaultMaxResponseBytes = 8 * 1024 * 1024
+export const defaultMaxResponseBytes = ClientConfig.defaultMaxResponseBytes
 
 /**
  * How long the lookup by reference id is allowed to lag behind a create (and a request to be held past the
@@ -378,77 +378,14 @@ export const defaultMaxResponseBytes = 8 * 1024 * 1024
  *
  * @since 0.1.0
  */
-export const defaultLookupLag: Duration.Duration = Duration.seconds(30)
-
-const loopbackHost = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
+export const defaultLookupLag: Duration.Duration = ClientConfig.defaultLookupLag
 
 /**
  * Parses a base URL: https, or http on a loopback host; no credentials, query or fragment.
  *
  * @since 0.1.0
  */
-export const parseBaseUrl = (input: string | URL): Either.Either<string, string> => {
-  let url: URL
-  try {
-    url = new URL(input)
-  } catch {
-    return Either.left(`${String(input)} is not a URL`)
-  }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopbackHost.test(url.hostname))) {
-    return Either.left(`${url.origin} must use https (plain http is allowed only on a loopback host)`)
-  }
-  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
-    return Either.left("a base URL must not carry credentials, a query or a fragment")
-  }
-  return Either.right(url.href.replace(/\/+$/, ""))
-}
-
-interface Resolved {
-  readonly apiKey: Redacted.Redacted<string>
-  readonly baseUrl: string
-  readonly assetUrl: string
-  readonly timeout: Duration.Duration
-  readonly userAgent: string
-  readonly acceptLanguage: string | undefined
-  readonly maxResponseBytes: number
-  readonly inDoubtWindow: Duration.Duration
-}
-
-const resolve = (options: LegitmarkClient.Options): Either.Either<Resolved, ConfigError.ConfigError> => {
-  const invalid = (path: string, message: string) => Either.left(ConfigError.InvalidData([path], message))
-  const key = Redacted.value(options.apiKey)
-  if (key.trim() === "") return invalid("apiKey", "the API key must not be empty")
-  if (!Validation.isHeaderValue(key) || /\s/.test(key)) {
-    return invalid("apiKey", "the API key must be printable ASCII without whitespace")
-  }
-  const baseUrl = parseBaseUrl(options.baseUrl ?? defaultBaseUrl)
-  if (Either.isLeft(baseUrl)) return invalid("baseUrl", baseUrl.left)
-  const assetUrl = parseBaseUrl(options.assetUrl ?? defaultAssetUrl)
-  if (Either.isLeft(assetUrl)) return invalid("assetUrl", assetUrl.left)
-  const userAgent = options.userAgent ?? `effect-legitmark/${version}`
-  if (!Validation.isHeaderValue(userAgent)) return invalid("userAgent", "must be printable ASCII")
-  if (options.acceptLanguage !== undefined && !Validation.isHeaderValue(options.acceptLanguage)) {
-    return invalid("acceptLanguage", "must be printable ASCII")
-  }
-  const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
-  const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes
-  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
-    return invalid("maxResponseBytes", "must be a positive integer")
-  }
-  const inDoubtWindow = options.inDoubtWindow === undefined
-    ? Duration.sum(timeout, defaultLookupLag)
-    : Duration.decode(options.inDoubtWindow)
-  return Either.right({
-    apiKey: options.apiKey,
-    baseUrl: baseUrl.right,
-    assetUrl: assetUrl.right,
-    timeout,
-    userAgent,
-    acceptLanguage: options.acceptLanguage,
-    maxResponseBytes,
-    inDoubtWindow
-  })
-}
+export const parseBaseUrl: (input: string | URL) => Either.Either<string, string> = ClientConfig.parseBaseUrl
 
 /**
  * Builds the client. Fails with a `ConfigError` for an empty key or a base URL that is neither https
@@ -460,7 +397,7 @@ export const make = (
   options: LegitmarkClient.Options
 ): Effect.Effect<LegitmarkClient.Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const config = yield* resolve(options)
+    const config = yield* ClientConfig.resolve(options)
     if (!Redacted.value(config.apiKey).startsWith("leo_")) {
       yield* Effect.logWarning("Legitmark: the API key does not start with leo_; partner keys usually do")
     }
@@ -504,30 +441,13 @@ export const layer = (
 ): Layer.Layer<LegitmarkClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(LegitmarkClient, make(options))
 
-const httpUrl = (name: string, fallback: string) =>
-  Config.string(name).pipe(
-    Config.withDefault(fallback),
-    Config.mapOrFail((value) =>
-      Either.mapLeft(parseBaseUrl(value), (message) => ConfigError.InvalidData([name], message))
-    )
-  )
-
 /**
  * The configuration read by {@link layerConfig} when given none: `LEGITMARK_API_KEY` (required),
  * `LEGITMARK_BASE_URL`, `LEGITMARK_ASSET_URL`.
  *
  * @since 0.1.0
  */
-export const config: Config.Config<LegitmarkClient.Options> = Config.all({
-  apiKey: Config.redacted("LEGITMARK_API_KEY").pipe(
-    Config.validate({
-      message: "LEGITMARK_API_KEY must not be empty",
-      validation: (key) => Redacted.value(key).trim() !== ""
-    })
-  ),
-  baseUrl: httpUrl("LEGITMARK_BASE_URL", defaultBaseUrl),
-  assetUrl: httpUrl("LEGITMARK_ASSET_URL", defaultAssetUrl)
-})
+export const config: Config.Config<LegitmarkClient.Options> = ClientConfig.config
 
 /**
  * The client configured from `Config` (by default the environment, see {@link config}).
