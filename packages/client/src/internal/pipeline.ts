@@ -6,6 +6,7 @@ import { ErrorBody, type FieldError } from "@effect-legitmark/schema/ErrorBody"
 import * as Json from "@effect-legitmark/schema/Json"
 import { LimitType, type RateLimitDetails } from "@effect-legitmark/schema/RateLimit"
 import type * as Headers from "@effect/platform/Headers"
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
@@ -23,78 +24,52 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
+import * as Endpoints from "../Endpoints.js"
 import * as Errors from "../LegitmarkError.js"
 import * as RateLimiter from "../RateLimiter.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as Transport from "../Transport.js"
+import { concat } from "./bytes.js"
 import * as S3Error from "./s3Error.js"
 
-/** The errors that only some endpoints can produce, chosen per operation. */
-export type ExpectedTag = "InvalidRequestError" | "ValidationError" | "NotFoundError" | "ConflictError" | "InDoubtError"
-
-type ExpectedError<T extends ExpectedTag> = Extract<Errors.LegitmarkError, { readonly _tag: T }>
-
-/** One call: what to send, how to read the answer, and how it may fail and be retried. */
-export interface Operation<A, T extends ExpectedTag> {
-  readonly span: string
+/**
+ * One call of a declared endpoint, as the pipeline reads it from its start to its outcome: the endpoint
+ * (its route, answer, errors, retry safety, span attributes), the checked input, and the request built
+ * from it.
+ */
+export interface Operation {
+  /** `"<group>.<name>"`: the call's span is `Legitmark.<name>`. */
+  readonly name: string
+  readonly endpoint: Endpoints.Any
+  readonly input: unknown
   readonly request: HttpClientRequest.HttpClientRequest
-  /** Reads the answer: its JSON, or its text when `json` is false (a presigned PUT answers no JSON). */
-  readonly decode: (u: unknown) => Effect.Effect<A, ParseResult.ParseError>
-  readonly json?: boolean
-  readonly expected: ReadonlyArray<T>
-  /** GETs, the upload intent and PUT are; create and submit are not. */
-  readonly idempotent: boolean
-  /**
-   * For a call that is not idempotent: asks the server, after a failure that does not prove it did not
-   * act, whether it did. `Some` is the call's result as the server has it (nothing is re-sent); `None`
-   * means it has not acted (the call is re-sent only if the failure was an answer, not a timeout or a
-   * lost connection); a failure means it cannot be told, and the original failure stands.
-   */
-  readonly reconcile?: Effect.Effect<Option.Option<A>, unknown>
-  /**
-   * Set when `reconcile` may lag behind the server (the public lookup by reference id): its `None` proves
-   * that the server did not act only once `inDoubtWindow` has passed since the latest attempt was sent,
-   * whatever the failure. Until then the call fails with an `InDoubtError` (list it in `expected`), and
-   * the client remembers the attempts under `key`, so that a later call with the same key sends nothing
-   * while they may still land.
-   */
-  readonly doubt?: { readonly key: string; readonly referenceId: string }
-  readonly attributes?: Record<string, unknown>
 }
 
 export interface Pipeline {
-  /** A request to the API host (`"api"`) or the upload-intent host (`"asset"`), with auth and defaults. */
-  readonly request: (
-    method: "GET" | "POST",
-    path: string,
-    options?: RequestOptions
-  ) => HttpClientRequest.HttpClientRequest
-  readonly execute: <A, T extends ExpectedTag>(
-    operation: Operation<A, T>
-  ) => Effect.Effect<A, ExpectedError<T> | Errors.CommonError>
+  /** Calls a declared endpoint: checks the arguments, builds the request, and sends it through the pipeline. */
+  readonly call: (
+    name: string,
+    endpoint: Endpoints.Any,
+    args: ReadonlyArray<unknown>
+  ) => Effect.Effect<unknown, Errors.LegitmarkError>
   /**
    * Whether the transport sends a streamed body with its `Content-Length`, as a presigned PUT must carry
    * it: the client's own transports do; `fetch` sends any stream chunked, and other transports are not
    * known to, so an upload through them is read whole.
    */
   readonly streamsSizedBodies: boolean
-  /** Runs `self`, several calls, in a span of the client's (each call makes its own in `execute`). */
+  /** Runs `self`, several calls, in a span of the client's (each call makes its own). */
   readonly withSpan: (
     name: string,
     options: Tracer.SpanOptions
   ) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
-export interface RequestOptions {
-  /** The API host (default) or the upload-intent host. */
-  readonly host?: "api" | "asset"
-  readonly urlParams?: Readonly<Record<string, string>>
-  /** Overrides the client's `Accept-Language` for this call. */
-  readonly acceptLanguage?: string | undefined
-  /** Whether to send the API key; false for the public lookup. Default true. */
-  readonly auth?: boolean
-}
+/** Whether `endpoint` declares that it can fail with the error tagged `tag`. */
+const expects = (endpoint: Endpoints.Any, tag: Errors.LegitmarkError["_tag"]) =>
+  endpoint.errors.some((error) => error._tag === tag)
 
 export interface PipelineOptions {
   /** How requests are sent: the transport's own path, or the generic one over any `HttpClient`. */
@@ -170,13 +145,13 @@ const timeoutError = (request: HttpClientRequest.HttpClientRequest, timeout: Dur
   })
 
 /** What a transport's failure to answer means for this operation. */
-const failureError = <T extends ExpectedTag>(
+const failureError = (
   failure: Transport.Failure,
   request: HttpClientRequest.HttpClientRequest,
-  expected: ReadonlyArray<T>,
+  endpoint: Endpoints.Any,
   timeout: Duration.Duration,
   said: Said
-): Errors.TransportError | Errors.TimeoutError | Errors.UnexpectedResponseError | ExpectedError<T> => {
+): Errors.LegitmarkError => {
   switch (failure._tag) {
     case "Timeout":
       return timeoutError(request, timeout)
@@ -194,9 +169,9 @@ const failureError = <T extends ExpectedTag>(
       // A request body stream (a photo) that failed to read.
       if (
         failure.reason === "Body" && failure.cause instanceof Errors.InvalidRequestError &&
-        (expected as ReadonlyArray<ExpectedTag>).includes("InvalidRequestError")
+        expects(endpoint, "InvalidRequestError")
       ) {
-        return failure.cause as ExpectedError<T>
+        return failure.cause
       }
       return new Errors.UnexpectedResponseError({
         ...callOf(request),
@@ -384,14 +359,14 @@ const saidIssue = (issue: FieldError, said: Said): FieldError => ({
 })
 
 /** The one error mapping: a non-2xx answer to the error its status means for this operation. */
-const errorFromResponse = <T extends ExpectedTag>(
+const errorFromResponse = (
   request: HttpClientRequest.HttpClientRequest,
   { headers, status }: Transport.Head,
   text: string,
-  expected: ReadonlyArray<T>,
+  endpoint: Endpoints.Any,
   now: number,
   said: Said
-): ExpectedError<T> | Errors.CommonError => {
+): Errors.LegitmarkError => {
   // A storage host refusing an upload answers in S3's XML, read as the API's own error body.
   const storage = S3Error.parse(text)
   const error = errorOf(text) ?? (storage && S3Error.asApiError(storage))
@@ -412,8 +387,8 @@ const errorFromResponse = <T extends ExpectedTag>(
       issue: `status ${status} is not an answer this call can give`,
       body: said(text)
     })
-  const when = <K extends T>(tag: K, make: () => ExpectedError<K>) =>
-    (expected as ReadonlyArray<ExpectedTag>).includes(tag) ? make() : unexpected()
+  const when = (tag: Errors.LegitmarkError["_tag"], make: () => Errors.LegitmarkError) =>
+    expects(endpoint, tag) ? make() : unexpected()
 
   if (status === 401 || status === 403) return new Errors.AuthenticationError({ ...call, ...base })
   if (status === 429) return rateLimitError(call, headers, base, error, now, said)
@@ -423,20 +398,20 @@ const errorFromResponse = <T extends ExpectedTag>(
   }
   if (status === 400 || status === 411 || status === 413 || status === 422) {
     return when(
-      "ValidationError" as T,
+      "ValidationError",
       () =>
         new Errors.ValidationError({
           ...call,
           ...base,
           issues: (error?.errors ?? []).slice(0, maxIssues).map((issue) => saidIssue(issue, said))
-        }) as ExpectedError<T>
+        })
     )
   }
   if (status === 404) {
-    return when("NotFoundError" as T, () => new Errors.NotFoundError({ ...call, ...base }) as ExpectedError<T>)
+    return when("NotFoundError", () => new Errors.NotFoundError({ ...call, ...base }))
   }
   if (status === 409) {
-    return when("ConflictError" as T, () => new Errors.ConflictError({ ...call, ...base }) as ExpectedError<T>)
+    return when("ConflictError", () => new Errors.ConflictError({ ...call, ...base }))
   }
   return unexpected()
 }
@@ -518,11 +493,8 @@ export const make = (options: PipelineOptions): Pipeline => {
         transport.send(request, unlimited)
     )
 
-  const attempt = <A, T extends ExpectedTag>(
-    operation: Operation<A, T>,
-    state: CallState
-  ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
-    const { request } = operation
+  const attempt = (operation: Operation, state: CallState): Effect.Effect<unknown, Errors.LegitmarkError> => {
+    const { endpoint, input, request } = operation
     // For messages only (failures, Debug lines): not worked out on a call that needs none.
     const call = () => `${request.method} ${safeUrl(request.url)}`
     // The budget is the API key's: a request sent without it (the public lookup, a presigned upload)
@@ -530,15 +502,15 @@ export const make = (options: PipelineOptions): Pipeline => {
     const limited = request.headers["authorization"] !== undefined
     const answered = Effect.mapError(
       send(request),
-      (failure) => failureError(failure, request, operation.expected, timeout, said)
+      (failure) => failureError(failure, request, endpoint, timeout, said)
     )
     const read = (
       answer: Transport.Answer,
       text: string,
       now: number
-    ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
+    ): Effect.Effect<unknown, Errors.LegitmarkError> => {
       if (answer.status < 200 || answer.status >= 300) {
-        return Effect.fail(errorFromResponse(request, answer, text, operation.expected, now, said))
+        return Effect.fail(errorFromResponse(request, answer, text, endpoint, now, said))
       }
       const unexpected = (issue: string) =>
         new Errors.UnexpectedResponseError({
@@ -548,10 +520,10 @@ export const make = (options: PipelineOptions): Pipeline => {
           issue: said(issue),
           body: said(text)
         })
-      const parsed = operation.json === false ? Either.right(text) : parseJson(text)
+      const parsed = endpoint.answer.json ? parseJson(text) : Either.right(text)
       if (Either.isLeft(parsed)) return Effect.fail(unexpected(parsed.left))
       return Effect.mapError(
-        operation.decode(parsed.right),
+        endpoint.answer.decode(parsed.right, input),
         (e) => unexpected(ParseResult.TreeFormatter.formatErrorSync(e))
       )
     }
@@ -578,12 +550,12 @@ export const make = (options: PipelineOptions): Pipeline => {
         })
       )
       : Effect.flatMap(answered, (answer) => observed(answer, undefined))
-    const answer: Effect.Effect<A, ExpectedError<T> | Errors.CommonError> = Effect.flatMap(
+    const answer: Effect.Effect<unknown, Errors.LegitmarkError> = Effect.flatMap(
       exchange,
       ({ answer, now, text }) => read(answer, text, now)
     )
     // The log line of each attempt, only when Debug is logged (Effect would drop it after it was built).
-    return Effect.withFiberRuntime<A, ExpectedError<T> | Errors.CommonError>((fiber) =>
+    return Effect.withFiberRuntime<unknown, Errors.LegitmarkError>((fiber) =>
       LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
         ? answer
         : Effect.tapBoth(answer, {
@@ -593,21 +565,45 @@ export const make = (options: PipelineOptions): Pipeline => {
     )
   }
 
+  // The request of a call, as its endpoint declares it: the route's method on its host, or the URL given
+  // (a presigned upload); the client's headers and key, except to a storage host, which gets nothing of
+  // the client's; the query, and the body.
   const hosts = { api: options.baseUrl, asset: options.assetUrl }
-  const request: Pipeline["request"] = (method, path, requestOptions = {}) => {
-    const language = requestOptions.acceptLanguage ?? options.acceptLanguage
-    // Every header in one `make`: each `acceptJson`, `bearerToken`… afterwards would copy the request and
-    // its headers again. The key goes as `bearerToken` sends it; `authorization` is redacted wherever
-    // headers are shown.
+  const requestOf = (
+    endpoint: Endpoints.Any,
+    parts: Endpoints.Request<object>
+  ): HttpClientRequest.HttpClientRequest => {
+    const route = endpoint.route
+    const url = parts.url ?? `${route.host === "storage" ? "" : hosts[route.host]}${endpoint.path(parts.params)}`
+    const request = route.host === "storage"
+      ? HttpClientRequest.make(route.method)(url)
+      : HttpClientRequest.make(route.method)(
+        url,
+        parts.query === undefined
+          ? { headers: headersOf(route, parts) }
+          : { headers: headersOf(route, parts), urlParams: parts.query }
+      )
+    return parts.json === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, parts.json)
+  }
+  // Every header in one `make`: each `acceptJson`, `bearerToken`… afterwards would copy the request and its
+  // headers again. The key goes as `bearerToken` sends it; `authorization` is redacted wherever headers are
+  // shown.
+  const headersOf = (route: Endpoints.Any["route"], parts: Endpoints.Request<object>) => {
+    const language = parts.acceptLanguage ?? options.acceptLanguage
     const headers: Record<string, string> = { accept: "application/json", "user-agent": options.userAgent }
     if (language !== undefined) headers["accept-language"] = language
-    if (requestOptions.auth !== false) headers["authorization"] = `Bearer ${Redacted.value(options.apiKey)}`
-    const url = `${hosts[requestOptions.host ?? "api"]}${path}`
-    return HttpClientRequest.make(method)(
-      url,
-      requestOptions.urlParams === undefined ? { headers } : { headers, urlParams: requestOptions.urlParams }
-    )
+    if (route.access !== "public") headers["authorization"] = `Bearer ${Redacted.value(options.apiKey)}`
+    return headers
   }
+  // A body of known length (a photo): streamed with its length where the transport sends it so, else read
+  // whole first (at most 5 MB).
+  const withBody = (request: HttpClientRequest.HttpClientRequest, body: Endpoints.SizedBody) =>
+    transport.streamsSizedBodies ?
+      Effect.succeed(HttpClientRequest.setBody(request, HttpBody.stream(body.stream, body.contentType, body.size))) :
+      Effect.map(
+        Stream.runCollect(body.stream),
+        (chunks) => HttpClientRequest.setBody(request, HttpBody.uint8Array(concat(chunks), body.contentType))
+      )
 
   // Before re-sending a call that may have been acted on, ask the server what became of it:
   // - a check that finds the result answers the call: nothing is re-sent;
@@ -619,14 +615,15 @@ export const make = (options: PipelineOptions): Pipeline => {
   // - when the check itself fails, nothing is sent and the next attempt asks again.
   // With `doubt`, the attempts that may still land are remembered for the client's later calls (also
   // while one is in flight, and after an interruption), and the call fails with an `InDoubtError`.
-  const reconciledAttempts = <A, T extends ExpectedTag>(
-    operation: Operation<A, T>,
+  const reconciledAttempts = (
+    operation: Operation,
     state: CallState,
-    reconcile: Effect.Effect<Option.Option<A>, unknown>,
+    retry: Endpoints.Reconciled<unknown, unknown>,
     policy: RetryPolicy.Policy
-  ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> =>
+  ): Effect.Effect<unknown, Errors.LegitmarkError> =>
     Effect.suspend(() => {
-      const shared = operation.doubt
+      const reconcile = retry.reconcile(operation.input, call)
+      const shared = retry.doubt?.(operation.input)
       // What this call knows: its own attempts, and those of earlier calls with the same key.
       let known: Doubt | undefined
       const current = Effect.sync(() => {
@@ -645,7 +642,7 @@ export const make = (options: PipelineOptions): Pipeline => {
           if (doubt === undefined) MutableHashMap.remove(doubts, shared.key)
           else MutableHashMap.set(doubts, shared.key, doubt)
         })
-      const inDoubt = (doubt: Doubt): ExpectedError<T> | Errors.CommonError => {
+      const inDoubt = (doubt: Doubt): Errors.LegitmarkError => {
         if (shared === undefined) {
           // A check that cannot lag is only ever asked after a failure of this call.
           return Option.getOrThrow(doubt.last)
@@ -663,7 +660,7 @@ export const make = (options: PipelineOptions): Pipeline => {
           ...(Option.isSome(doubt.last) ? { lastFailure: doubt.last.value } : {}),
           since,
           resendAfter
-        }) as ExpectedError<T>
+        })
       }
       // Whether finding nothing proves that none of the attempts in doubt was acted on.
       const provedNotActed = (doubt: Doubt, now: number) =>
@@ -724,27 +721,57 @@ export const make = (options: PipelineOptions): Pipeline => {
       )
     })
 
-  return {
-    request,
-    withSpan,
-    streamsSizedBodies: transport.streamsSizedBodies,
-    execute: (operation) =>
-      Effect.serviceOption(RetryPolicy.RetryPolicy).pipe(
-        Effect.flatMap((provided) => {
-          const policy = Option.getOrElse(provided, () => options.retryPolicy)
-          const state: CallState = { permit: undefined }
-          return operation.idempotent ?
-            RetryPolicy.apply(policy, "idempotent")(attempt(operation, state)) :
-            operation.reconcile === undefined ?
-            RetryPolicy.apply(policy, "unsafe")(attempt(operation, state)) :
-            reconciledAttempts(operation, state, operation.reconcile, policy)
-        }),
-        callSpan(operation.span, {
-          kind: "client",
-          // A stack trace per call costs more than the call's own work; the span name says where it is.
-          captureStackTrace: false,
-          attributes: { "http.request.method": operation.request.method, ...operation.attributes }
-        })
-      )
+  const execute = (operation: Operation): Effect.Effect<unknown, Errors.LegitmarkError> => {
+    const { endpoint, input, request } = operation
+    return Effect.serviceOption(RetryPolicy.RetryPolicy).pipe(
+      Effect.flatMap((provided) => {
+        const policy = Option.getOrElse(provided, () => options.retryPolicy)
+        const state: CallState = { permit: undefined }
+        const retry = endpoint.retry
+        return retry._tag === "Idempotent" ?
+          RetryPolicy.apply(policy, "idempotent")(attempt(operation, state)) :
+          reconciledAttempts(operation, state, retry, policy)
+      }),
+      callSpan(`Legitmark.${operation.name}`, {
+        kind: "client",
+        // A stack trace per call costs more than the call's own work; the span name says where it is.
+        captureStackTrace: false,
+        attributes: { "http.request.method": request.method, ...endpoint.attributes?.(input) }
+      })
+    )
   }
+
+  const run: Pipeline["call"] = (name, endpoint, args) =>
+    Effect.flatMap(endpoint.input(...args), (input) => {
+      const parts = endpoint.request(input)
+      const request = requestOf(endpoint, parts)
+      return parts.body === undefined
+        ? execute({ name, endpoint, input, request })
+        : Effect.flatMap(withBody(request, parts.body), (request) => execute({ name, endpoint, input, request }))
+    })
+
+  // A declared endpoint called from a reconciliation, under its own name.
+  const names = new Map<Endpoints.Any, string>(Endpoints.all.map(({ endpoint, name }) => [endpoint, name]))
+  const call: Endpoints.Call = (endpoint, ...args) =>
+    run(names.get(endpoint) ?? "unnamed", endpoint, args) as Effect.Effect<
+      Endpoints.Success<typeof endpoint>,
+      Endpoints.ErrorOf<typeof endpoint>
+    >
+
+  return { call: run, withSpan, streamsSizedBodies: transport.streamsSizedBodies }
+}
+
+/** The client methods of a group of declared endpoints: each calls its endpoint under `<group>.<name>`. */
+export const methods = <G extends Readonly<Record<string, Endpoints.Any>>>(
+  pipeline: Pipeline,
+  group: string,
+  endpoints: G
+): Endpoints.Methods<G> => {
+  const out: Record<string, unknown> = {}
+  for (const [key, endpoint] of Object.entries(endpoints)) {
+    const name = `${group}.${key}`
+    out[key] = (...args: ReadonlyArray<unknown>) => pipeline.call(name, endpoint, args)
+  }
+  // Each method runs its own endpoint, so it has the type `Methods` derives from that endpoint's declaration.
+  return out as Endpoints.Methods<G>
 }
