@@ -219,6 +219,8 @@ const requestImpls = [
   "client-undici",
   "client-platform-undici",
   "client-fetch",
+  "platform-undici-decode",
+  "fetch-platform-decode",
   "fetch",
   "fetch-decode",
   "undici",
@@ -307,6 +309,32 @@ const requests = Effect.gen(function*() {
     },
     { name: "32 in flight: peak RSS", target: "≤ 1.5× fetch", measured: `${fmt(rss, 2)}×`, hit: rss <= 1.5 }
   )
+  // On a foreign transport the client costs at most a quarter more than the transport with a bare decode.
+  for (
+    const [row, baseline] of [["client-platform-undici", "platform-undici-decode"], [
+      "client-fetch",
+      "fetch-platform-decode"
+    ]]
+  ) {
+    const runs = results.get(`32:${row}`) ?? []
+    const base = results.get(`32:${baseline}`) ?? []
+    const cpuRatio = med(runs, "cpuPerRequestUs") / med(base, "cpuPerRequestUs")
+    const rpsRatio = med(runs, "requestsPerSecond") / med(base, "requestsPerSecond")
+    targets.push(
+      {
+        name: `32 in flight: ${row} CPU per request`,
+        target: `≤ 1.25× ${baseline}`,
+        measured: `${fmt(cpuRatio, 2)}×`,
+        hit: cpuRatio <= 1.25
+      },
+      {
+        name: `32 in flight: ${row} requests/s`,
+        target: `≥ 0.8× ${baseline}`,
+        measured: `${fmt(rpsRatio, 2)}×`,
+        hit: rpsRatio >= 0.8
+      }
+    )
+  }
   // Profiles need the server: take them while it is up.
   if (profileMisses) {
     const missed = targets.filter((t) => !t.hit && t.profile?.label === profileCase.label)

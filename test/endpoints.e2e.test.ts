@@ -4,6 +4,7 @@
  * simulator's seed; what the simulator stored and counted is checked through `simulator.stats`.
  */
 import { LegitmarkClient, LegitmarkError, Photo, RetryPolicy, TaxonomyCache } from "@effect-legitmark/client"
+import * as Endpoints from "@effect-legitmark/client/Endpoints"
 import { fullServiceRequest } from "@effect-legitmark/client/LegitmarkClient"
 import { Seed, Simulator } from "@effect-legitmark/simulator"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
@@ -20,6 +21,7 @@ import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { calls, missingCalls } from "./support/EndpointCalls.js"
 
 // ---------------------------------------------------------------------------------------------------
 // Setup
@@ -219,30 +221,30 @@ describe("serviceRequests and media against the simulator", () => {
       expect(stats.requests["unmatched"]).toBeUndefined()
     }))
 
-  it.scopedLive("404s are NotFoundError", () =>
+  it.scopedLive("every declared endpoint: its call succeeds, and reaches its route once", () =>
+    Effect.gen(function*() {
+      const { client, simulator } = yield* setup()
+      for (const { endpoint, name } of Endpoints.all) {
+        const call = yield* calls[name].prepare(client, `E2E-ALL ${name}`)
+        const before = yield* routeCount(simulator, endpoint.route.id)
+        const exit = yield* Effect.exit(call)
+        assert(Exit.isSuccess(exit), `${name} failed: ${String(exit)}`)
+        expect([name, (yield* routeCount(simulator, endpoint.route.id)) - before]).toEqual([name, 1])
+      }
+    }))
+
+  it.scopedLive("404s are NotFoundError, on every endpoint that declares one", () =>
     Effect.gen(function*() {
       const { client } = yield* setup()
       const created = yield* client.serviceRequests.create({
         reference_id: "E2E-404",
         item: { category: FOOTWEAR, type: SNEAKERS }
       })
-      const cases: ReadonlyArray<Effect.Effect<unknown, LegitmarkError.LegitmarkError>> = [
-        client.serviceRequests.get(missing),
-        client.serviceRequests.submit(missing),
-        client.serviceRequests.sideGroups(missing),
-        client.serviceRequests.progress(missing),
-        client.serviceRequests.find("no such reference"),
-        client.media.intent(missing, Seed.sides[0]!.uuid, "png"),
-        client.taxonomy.category(missing),
-        client.taxonomy.categoryTypes(missing),
-        client.taxonomy.type(missing),
-        client.taxonomy.typeBrands(missing),
-        client.taxonomy.service(missing),
-        client.taxonomy.side(missing)
-      ]
-      for (const call of cases) {
-        const error = yield* expectError(call, "NotFoundError")
-        expect(error).toMatchObject({ status: 404 })
+      const findable = Endpoints.all.filter(({ endpoint }) => endpoint.errors.includes(LegitmarkError.NotFoundError))
+      expect(findable.map(({ name }) => name).sort()).toEqual(Object.keys(missingCalls).sort())
+      for (const [name, call] of Object.entries(missingCalls)) {
+        const error = yield* expectError(call(client), "NotFoundError")
+        expect([name, error]).toMatchObject([name, { status: 404 }])
       }
       // An intent for a side the SR does not have is refused by the server, not found.
       const exit = yield* Effect.exit(client.media.intent(created.uuid, missing, "png"))

@@ -14,8 +14,13 @@
  * client-fetch (on FetchHttpClient.layer), fetch (fetch + JSON.parse), fetch-decode (fetch + JSON.parse + the
  * client's Schema decode, to separate decoding from the pipeline), undici (undici.request + JSON.parse),
  * axios (axios.get, which parses JSON); client-agent-lean (a diagnostic: client-agent with
- * `RateLimiter.none`, `RetryPolicy.none` and tracing disabled).
+ * `RateLimiter.none`, `RetryPolicy.none` and tracing disabled); fetch-platform-decode and
+ * platform-undici-decode (@effect/platform's `HttpClient` on `FetchHttpClient.layer` / `NodeHttpClient.layerUndici`,
+ * the request built per call, and `HttpClientResponse.schemaBodyJson` of the client's schema: the program a user
+ * would write on that transport without the client, what client-fetch and client-platform-undici are measured
+ * against).
  */
+import type * as Effect from "effect/Effect"
 import { args, maxRssMb, num, report, rssMb, str } from "../lib/protocol.js"
 
 const argv = args()
@@ -99,6 +104,53 @@ const plain = async (): Promise<(count: number) => Promise<void>> => {
   }
 }
 
+interface Runtime {
+  readonly runPromise: (effect: Effect.Effect<void, unknown>) => Promise<void>
+}
+
+/** The same shape as the promise pool of the baselines: `concurrency` fibers, each running `get` in a loop. */
+const fibers = async (runtime: Runtime, get: Effect.Effect<unknown, unknown>) => {
+  const { all, whileLoop } = await import("effect/Effect")
+  return (count: number) => {
+    let next = 0
+    const worker = whileLoop({
+      while: () => next < count,
+      body: () => {
+        next++
+        return get
+      },
+      step: () => {}
+    })
+    return runtime.runPromise(
+      all(Array.from({ length: Math.min(concurrency, count) }, () => worker), {
+        concurrency: "unbounded",
+        discard: true
+      })
+    )
+  }
+}
+
+/** @effect/platform's HttpClient on `transport` and a bare Schema decode: no client code. */
+const platform = async (transport: "undici" | "fetch"): Promise<(count: number) => Promise<void>> => {
+  const Effect = await import("effect/Effect")
+  const ManagedRuntime = await import("effect/ManagedRuntime")
+  const HttpClient = await import("@effect/platform/HttpClient")
+  const HttpClientResponse = await import("@effect/platform/HttpClientResponse")
+  const SR = await import("@effect-legitmark/schema/ServiceRequest")
+  const layer = transport === "undici"
+    ? (await import("@effect/platform-node/NodeHttpClient")).layerUndici
+    : (await import("@effect/platform/FetchHttpClient")).layer
+  const runtime = ManagedRuntime.make(layer)
+  const http = await runtime.runPromise(HttpClient.HttpClient)
+  const decode = HttpClientResponse.schemaBodyJson(SR.GetResponse)
+  const target = `${url}${path}`
+  const get = Effect.suspend(() => http.get(target, { headers })).pipe(
+    Effect.flatMap(decode),
+    Effect.map((response) => response.sr)
+  )
+  return fibers(runtime, get)
+}
+
 const client = async (
   transport: "agent" | "undici" | "platform-undici" | "fetch",
   lean = false
@@ -127,24 +179,7 @@ const client = async (
   const call = api.serviceRequests.get(srUuid, fullServiceRequest)
   // ...and no spans.
   const get = lean ? Effect.withTracerEnabled(call, false) : call
-  // The same shape as the promise pool of the baselines: `concurrency` fibers, each calling in a loop.
-  return (count) => {
-    let next = 0
-    const worker = Effect.whileLoop({
-      while: () => next < count,
-      body: () => {
-        next++
-        return get
-      },
-      step: () => {}
-    })
-    return runtime.runPromise(
-      Effect.all(Array.from({ length: Math.min(concurrency, count) }, () => worker), {
-        concurrency: "unbounded",
-        discard: true
-      })
-    )
-  }
+  return fibers(runtime, get)
 }
 
 const run = impl === "client-agent"
@@ -157,6 +192,10 @@ const run = impl === "client-agent"
   ? await client("platform-undici")
   : impl === "client-fetch"
   ? await client("fetch")
+  : impl === "platform-undici-decode"
+  ? await platform("undici")
+  : impl === "fetch-platform-decode"
+  ? await platform("fetch")
   : await plain()
 const figures = await measure(run)
 report({ case: "requests", impl, n, concurrency, ...figures, maxRssMb: maxRssMb(), rssMb: rssMb() })

@@ -12,6 +12,7 @@
  */
 import type { LegitmarkError } from "@effect-legitmark/client"
 import { RetryPolicy } from "@effect-legitmark/client"
+import * as Endpoints from "@effect-legitmark/client/Endpoints"
 import * as UndiciHttpClient from "@effect-legitmark/client/UndiciHttpClient"
 import { Faults, Simulator } from "@effect-legitmark/simulator"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -24,10 +25,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { apiKey, footwear, leak, legitmarkFor, photo, routeDelta, sneakers } from "./setup.js"
+import { type Call, calls, draftSide, photo } from "../support/EndpointCalls.js"
+import { apiKey, leak, legitmarkFor, routeDelta } from "./setup.js"
 
-const luxuryService = "31670fe9-9272-11ef-b98d-06fb0f2a63e5"
-const sizeTagSide = "3c14c21f-8134-11ef-9e85-02d0d7ecc26b"
 /**
  * The `delay` cells: the client gives up after `shortTimeout`, the fault would answer after `delayMs`
  * (the client's abort interrupts the simulator's handler, so the delay costs no wall time). Every other
@@ -44,14 +44,20 @@ type Fault = Faults.Kind
 const faults: ReadonlyArray<Fault> = Faults.Kind.literals
 
 /**
- * How an endpoint may be retried: a GET (or the intent), the presigned PUT (idempotent, answers no
- * JSON), or a call that is not idempotent and reconciles before it is re-sent (create: `find` by
- * reference id; submit: `get` of the SR's state).
+ * How an endpoint may be retried, as it declares it: a GET (or the intent), the presigned PUT (idempotent,
+ * answers no JSON), or a call that is not idempotent and reconciles before it is re-sent (create: `find`
+ * by reference id, which may lag; submit: `get` of the SR's state).
  */
 type Kind = "get" | "put" | "create" | "submit"
 
+const kindOf = (endpoint: Endpoints.Any): Kind =>
+  endpoint.retry._tag === "Idempotent"
+    ? endpoint.answer.json ? "get" : "put"
+    : endpoint.retry.doubt === undefined
+    ? "submit"
+    : "create"
+
 type Service = Legitmark["Type"]
-type Call = Effect.Effect<unknown, LegitmarkError.LegitmarkError>
 
 interface Endpoint {
   readonly name: string
@@ -64,95 +70,15 @@ interface Endpoint {
   readonly prepare: (legitmark: Service, referenceId: string) => Effect.Effect<Call, unknown>
 }
 
-const draft = (legitmark: Service, referenceId: string) =>
-  legitmark.client.serviceRequests.create({ reference_id: referenceId, item: { category: footwear, type: sneakers } })
-
-/** A draft and its first required side. */
-const draftSide = (legitmark: Service, referenceId: string) =>
-  Effect.gen(function*() {
-    const sr = yield* draft(legitmark, referenceId)
-    const full = yield* legitmark.client.serviceRequests.get(sr.uuid, { item: true, sides: true })
-    const side = full.sides?.required[0]
-    return side === undefined
-      ? yield* Effect.dieMessage("the SR has no required side")
-      : { sr: sr.uuid, side: side.uuid }
-  })
-
-/** A draft with a photo on every required side: ready to submit. */
-const ready = (legitmark: Service, referenceId: string) =>
-  Effect.gen(function*() {
-    const sr = yield* draft(legitmark, referenceId)
-    const full = yield* legitmark.client.serviceRequests.get(sr.uuid, { item: true, sides: true })
-    for (const [i, side] of (full.sides?.required ?? []).entries()) {
-      yield* legitmark.client.media.upload(sr.uuid, side.uuid, yield* photo(i))
-    }
-    return sr
-  })
-
-const onDraft = (name: string, route: string, call: (legitmark: Service, sr: string) => Call): Endpoint => ({
-  name,
-  route,
-  kind: "get",
-  srs: 1,
-  prepare: (legitmark, referenceId) => Effect.map(draft(legitmark, referenceId), (sr) => call(legitmark, sr.uuid))
-})
-
-const taxonomy = (name: string, route: string, call: (t: Service["client"]["taxonomy"]) => Call): Endpoint => ({
-  name: `taxonomy.${name}`,
-  route,
-  kind: "get",
-  srs: 0,
-  prepare: (legitmark) => Effect.succeed(call(legitmark.client.taxonomy))
-})
-
+// Every declared endpoint, then `media.upload`, which is written on top of two of them.
 const endpoints: ReadonlyArray<Endpoint> = [
-  {
-    name: "serviceRequests.create",
-    route: "sr.create",
-    kind: "create",
-    srs: 0,
-    prepare: (legitmark, referenceId) => Effect.succeed(draft(legitmark, referenceId))
-  },
-  onDraft("serviceRequests.get", "sr.get", (l, sr) => l.client.serviceRequests.get(sr, { item: true, sides: true })),
-  {
-    name: "serviceRequests.submit",
-    route: "sr.submit",
-    kind: "submit",
-    srs: 1,
-    prepare: (legitmark, referenceId) =>
-      Effect.map(ready(legitmark, referenceId), (sr) => legitmark.client.serviceRequests.submit(sr.uuid))
-  },
-  onDraft("serviceRequests.sideGroups", "sr.sideGroups", (l, sr) => l.client.serviceRequests.sideGroups(sr)),
-  onDraft("serviceRequests.progress", "sr.progress", (l, sr) => l.client.serviceRequests.progress(sr)),
-  {
-    name: "serviceRequests.find",
-    route: "sr.find",
-    kind: "get",
-    srs: 1,
-    prepare: (legitmark, referenceId) =>
-      Effect.as(draft(legitmark, referenceId), legitmark.client.serviceRequests.find(referenceId))
-  },
-  {
-    name: "media.intent",
-    route: "media.intent",
-    kind: "get",
-    srs: 1,
-    prepare: (legitmark, referenceId) =>
-      Effect.map(draftSide(legitmark, referenceId), ({ side, sr }) => legitmark.client.media.intent(sr, side, "png"))
-  },
-  {
-    name: "media.put",
-    route: "media.upload",
-    kind: "put",
-    srs: 1,
-    prepare: (legitmark, referenceId) =>
-      Effect.gen(function*() {
-        const { side, sr } = yield* draftSide(legitmark, referenceId)
-        const url = yield* legitmark.client.media.intent(sr, side, "png")
-        const image = yield* photo(0)
-        return legitmark.client.media.put(url, image)
-      })
-  },
+  ...Endpoints.all.map(({ endpoint, name }): Endpoint => ({
+    name,
+    route: endpoint.route.id,
+    kind: kindOf(endpoint),
+    srs: calls[name].srs,
+    prepare: (legitmark, referenceId) => calls[name].prepare(legitmark.client, referenceId)
+  })),
   {
     // intent, then the PUT; the fault is on the PUT.
     name: "media.upload",
@@ -161,25 +87,11 @@ const endpoints: ReadonlyArray<Endpoint> = [
     srs: 1,
     prepare: (legitmark, referenceId) =>
       Effect.gen(function*() {
-        const { side, sr } = yield* draftSide(legitmark, referenceId)
+        const { side, sr } = yield* draftSide(legitmark.client, referenceId)
         const image = yield* photo(0)
         return legitmark.client.media.upload(sr, side, image)
       })
-  },
-  taxonomy("tree", "taxonomy.tree", (t) => t.tree()),
-  taxonomy("categories", "taxonomy.categories", (t) => t.categories()),
-  taxonomy("category", "taxonomy.category", (t) => t.category(footwear)),
-  taxonomy("categoryTypes", "taxonomy.categoryTypes", (t) => t.categoryTypes(footwear)),
-  taxonomy("types", "taxonomy.types", (t) => t.types()),
-  taxonomy("type", "taxonomy.type", (t) => t.type(sneakers)),
-  taxonomy("typeBrands", "taxonomy.typeBrands", (t) => t.typeBrands(sneakers)),
-  taxonomy("brands", "taxonomy.brands", (t) => t.brands()),
-  taxonomy("models", "taxonomy.models", (t) => t.models()),
-  taxonomy("services", "taxonomy.services", (t) => t.services()),
-  taxonomy("service", "taxonomy.service", (t) => t.service(luxuryService)),
-  taxonomy("sides", "taxonomy.sides", (t) => t.sides()),
-  taxonomy("side", "taxonomy.side", (t) => t.side(sizeTagSide)),
-  taxonomy("reasons", "taxonomy.reasons", (t) => t.reasons())
+  }
 ]
 
 /** What a case must end with, as the simulator counted it. */

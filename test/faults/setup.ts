@@ -2,7 +2,7 @@
  * Shared setup of the fault tests: a simulator on 127.0.0.1 and the real client (and `Legitmark`) on it,
  * with fast retries and a short timeout.
  */
-import { LegitmarkClient, LegitmarkError, Photo, RetryPolicy } from "@effect-legitmark/client"
+import { LegitmarkClient, LegitmarkError, type Photo, RetryPolicy } from "@effect-legitmark/client"
 import * as AgentHttpClient from "@effect-legitmark/client/AgentHttpClient"
 import { Simulator } from "@effect-legitmark/simulator"
 import type * as HttpClient from "@effect/platform/HttpClient"
@@ -15,18 +15,10 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import { readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
+import { footwear, photo, sneakers } from "../support/EndpointCalls.js"
 
 export const apiKey = "leo_faults_0123456789abcdef"
-export const footwear = "25ed7133-f230-4d64-850d-0cfc698e2931"
-export const sneakers = "95e428c2-7c4f-11ef-a623-02595575faeb"
-
-const samples = ["outer-sides", "top", "size-tag", "sole", "box-label"].map((name) =>
-  readFileSync(fileURLToPath(new URL(`../../examples/photos/${name}.png`, import.meta.url)))
-)
-
-export const photo = (i: number) => Photo.fromBytes(samples[i % samples.length]!, "png")
+export { footwear, photo, sneakers }
 
 /**
  * Retries fast and deterministic: 5 ms doubling, no jitter, 3 retries; any `Retry-After` up to 5 s is

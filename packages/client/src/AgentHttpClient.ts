@@ -7,9 +7,10 @@
  * requests and answers the same `HttpClientResponse`, with less work per request. It makes no
  * `http.client` span of its own (the `LegitmarkClient` call's span already covers the request), reads
  * headers and body once, without running a fiber per read, and loads nothing beyond Node. Interrupting a
- * request or a body read destroys it on the wire. Like `node:http`, it never follows a redirect. It keeps
- * the `LegitmarkClient`'s per-attempt timeout itself (the request and its body are destroyed when it runs
- * out), so that timing a call out costs no fiber; other callers get no timeout from it.
+ * request or a body read destroys it on the wire. Like `node:http`, it never follows a redirect. Its layers
+ * also provide the client's `Transport` path: a request sent with the client's per-attempt deadline and
+ * answer-size limit, kept by a timer and a byte count (the request and its body are destroyed past
+ * either), and its answer read whole in the same step, so that a call costs no fiber for its timeout.
  *
  * Any other `HttpClient` works with the client too, e.g. `FetchHttpClient.layer` from `@effect/platform`
  * or `NodeHttpClient.layerUndici` from `@effect/platform-node`, one Layer away.
@@ -20,14 +21,15 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import { pipeline, Readable } from "node:stream"
-import { DeadlineExceeded } from "./internal/deadline.js"
-import * as Transport from "./internal/transport.js"
+import * as Own from "./internal/ownTransport.js"
+import * as Transport from "./Transport.js"
 
 /**
  * The keep-alive agents requests go through, by protocol.
@@ -39,32 +41,81 @@ export interface Agents {
   readonly https: Https.Agent
 }
 
-/** One request on the wire: how to stop it, and why it was stopped. */
+/** One request on the wire: how to stop it, and why the client stopped it. */
 class Exchange {
-  reason: unknown = undefined
+  stop: Own.Stop | undefined = undefined
   timer: ReturnType<typeof setTimeout> | undefined = undefined
   response: Http.IncomingMessage | undefined = undefined
 
   constructor(readonly request: Http.ClientRequest) {}
 
-  /** Destroys the request (and its answer, if one came), remembering why. */
-  abort(reason: unknown): void {
+  /**
+   * Destroys the request (and its answer, if one came), remembering why. With an error, a request not yet
+   * answered reports it ('error'); an answer being read is cut short.
+   */
+  abort(stop: Own.Stop | undefined, error?: Error): void {
     clearTimeout(this.timer)
-    this.reason ??= reason
-    // With an error, a request not yet answered reports it ('error'); an answer being read is cut short.
-    this.request.destroy(reason instanceof Error ? reason : undefined)
+    this.stop ??= stop
+    this.request.destroy(error)
   }
 
-  /** What a failure on the wire comes from: why it was aborted (the deadline, a failing body), else itself. */
+  /** What a failure on the wire comes from for the `HttpClient` face: a failing request body, else itself. */
   causeOf(error: unknown): unknown {
-    return this.reason instanceof Error ? this.reason : error
+    return this.stop?._tag === "Body" ? this.stop.error : error
   }
 }
 
-class NodeResponse extends Transport.TransportResponse {
+/** Why a request was cut short by the client (the error its 'error' event then carries). */
+const stopped = new Error("stopped by the client")
+
+/**
+ * Reads `source` whole, at once when it has all arrived and nobody has started reading it (a small answer
+ * usually comes in the same packets as its headers), else as it arrives. Past `maxBytes` the exchange is
+ * stopped. Calls back once.
+ */
+const readWhole = (
+  source: Http.IncomingMessage,
+  exchange: Exchange,
+  maxBytes: number | undefined,
+  onBody: (body: Buffer) => void,
+  onError: (error: unknown) => void
+): void => {
+  // Destroyed before anyone read it (its deadline passed, it was interrupted): its data is gone.
+  if (source.destroyed) return onError(source.errored ?? new Error("The answer was cut short"))
+  let received = 0
+  const chunks: Array<Buffer> = []
+  const done = () => {
+    clearTimeout(exchange.timer)
+    onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
+  }
+  if (source.complete && source.readableFlowing === null) {
+    // In paused mode, `read()` answers everything buffered at once, then null.
+    for (let chunk: Buffer | null = source.read(); chunk !== null; chunk = source.read()) {
+      received += chunk.length
+      chunks.push(chunk)
+    }
+    if (maxBytes === undefined || received <= maxBytes) return done()
+    // All of it came already: nothing to stop.
+    clearTimeout(exchange.timer)
+    exchange.stop ??= { _tag: "TooLarge", limit: maxBytes, received }
+    return onError(stopped)
+  }
+  source.on("data", (chunk: Buffer) => {
+    received += chunk.length
+    if (maxBytes === undefined || received <= maxBytes) return void chunks.push(chunk)
+    chunks.length = 0
+    exchange.abort({ _tag: "TooLarge", limit: maxBytes, received }, stopped)
+  })
+  source.on("end", done)
+  source.on("error", onError)
+  // Destroyed before its end, with no error of its own (an interruption, the limit).
+  source.on("close", () => {
+    if (!source.complete) onError(new Error("The answer was cut short"))
+  })
+}
+
+class NodeResponse extends Own.TransportResponse {
   private body: Promise<Buffer> | undefined
-  /** The whole body, once it is in hand. */
-  private bytes: Buffer | undefined
 
   constructor(
     request: HttpClientRequest.HttpClientRequest,
@@ -76,72 +127,17 @@ class NodeResponse extends Transport.TransportResponse {
     source.on("error", () => {})
   }
 
-  // The body is whole: the deadline is met, and later reads answer it at once.
-  private done(chunks: ReadonlyArray<Buffer>): Buffer {
-    clearTimeout(this.exchange.timer)
-    const body = chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)
-    this.bytes = body
-    return body
-  }
-
-  /**
-   * The whole body, taken from the stream's buffer when it has all arrived and nobody has started reading
-   * it: a small answer usually comes in the same packets as its headers, and is then read without waiting.
-   */
-  private takeComplete(): Buffer | undefined {
-    const source = this.source
-    if (this.body !== undefined || !source.complete || source.destroyed || source.readableFlowing !== null) {
-      return undefined
-    }
-    // In paused mode, `read()` answers everything buffered at once, then null.
-    const chunks: Array<Buffer> = []
-    for (let chunk: Buffer | null = source.read(); chunk !== null; chunk = source.read()) chunks.push(chunk)
-    const body = this.done(chunks)
-    this.body = Promise.resolve(body)
-    return body
-  }
-
-  /** The whole body, read once whoever asks first; the deadline ends with it. Past `maxBytes`, it is destroyed. */
-  private collect(maxBytes: number | undefined): Promise<Buffer> {
-    return this.body ??= new Promise<Buffer>((resolve, reject) => {
-      const chunks: Array<Buffer> = []
-      let received = 0
-      const source = this.source
-      // Destroyed before anyone read it (its deadline passed): its events, and any data it held, are gone.
-      if (source.destroyed) {
-        return reject(this.exchange.causeOf(source.errored ?? new Error("The answer was cut short")))
-      }
-      source.on("data", (chunk: Buffer) => {
-        received += chunk.length
-        if (maxBytes === undefined || received <= maxBytes) return void chunks.push(chunk)
-        chunks.length = 0
-        this.exchange.abort(new Transport.BodyTooLarge(maxBytes, received))
-      })
-      source.on("end", () => resolve(this.done(chunks)))
-      source.on("error", (error) => reject(this.exchange.causeOf(error)))
-      // Destroyed before its end, with no error of its own (an interruption).
-      source.on("close", () => {
-        if (!source.complete) reject(this.exchange.causeOf(new Error("The answer was cut short")))
-      })
-    })
-  }
-
-  // At once when the body is in hand, else when it ends.
-  protected read(maxBytes: number | undefined): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
-    return Effect.suspend(() => {
-      const ready = this.bytes ?? this.takeComplete()
-      if (ready !== undefined) {
-        return maxBytes === undefined || ready.length <= maxBytes
-          ? Effect.succeed(ready)
-          : Effect.fail(this.decodeError(new Transport.BodyTooLarge(maxBytes, ready.length)))
-      }
-      return Effect.async<Uint8Array, HttpClientError.ResponseError>((resume) => {
-        this.collect(maxBytes).then(
-          (body) => resume(Effect.succeed(body)),
-          (cause) => resume(Effect.fail(this.decodeError(cause)))
-        )
-        return Effect.sync(() => this.exchange.abort(undefined))
-      })
+  // The whole body, read once whoever asks first.
+  protected read(): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
+    return Effect.async<Uint8Array, HttpClientError.ResponseError>((resume) => {
+      this.body ??= new Promise((resolve, reject) =>
+        readWhole(this.source, this.exchange, undefined, resolve, (error) => reject(this.exchange.causeOf(error)))
+      )
+      this.body.then(
+        (body) => resume(Effect.succeed(body)),
+        (cause) => resume(Effect.fail(this.decodeError(cause)))
+      )
+      return Effect.sync(() => this.exchange.abort(undefined))
     })
   }
 
@@ -153,12 +149,7 @@ class NodeResponse extends Transport.TransportResponse {
     return Stream.fromAsyncIterable<Uint8Array, HttpClientError.ResponseError>(
       this.source,
       (cause) => this.decodeError(this.exchange.causeOf(cause))
-    ).pipe(
-      Stream.ensuring(Effect.sync(() => {
-        clearTimeout(this.exchange.timer)
-        this.source.destroy()
-      }))
-    )
+    ).pipe(Stream.ensuring(Effect.sync(() => this.source.destroy())))
   }
 }
 
@@ -181,7 +172,7 @@ const outgoing = (
       if (typeof raw === "string" || raw instanceof Uint8Array) return Effect.succeed({ _tag: "End", chunk: raw })
       if (raw instanceof Readable) return Effect.succeed({ _tag: "Pipe", stream: raw })
       if (raw instanceof ReadableStream) {
-        return Effect.succeed({ _tag: "Pipe", stream: Transport.nodeReadable(raw) })
+        return Effect.succeed({ _tag: "Pipe", stream: Own.nodeReadable(raw) })
       }
       return Effect.fail(
         new HttpClientError.RequestError({ request, reason: "Encode", cause: new TypeError("Unsupported raw body") })
@@ -191,85 +182,122 @@ const outgoing = (
       // The global `Response` encodes the form, and names its boundary.
       const encoded = new Response(body.formData)
       const contentType = encoded.headers.get("content-type") ?? undefined
-      const stream = encoded.body === null ? Readable.from([]) : Transport.nodeReadable(encoded.body)
+      const stream = encoded.body === null ? Readable.from([]) : Own.nodeReadable(encoded.body)
       return Effect.succeed(
         contentType === undefined ? { _tag: "Pipe", stream } : { _tag: "Pipe", stream, contentType }
       )
     }
     case "Stream":
-      // A stream that fails destroys the request with its error, which ends up in the `RequestError`'s cause.
-      return Effect.map(Transport.readableBody(body.stream), (stream) => ({ _tag: "Pipe", stream }))
+      // A stream that fails destroys the request with its error, which ends up in the failure's cause.
+      return Effect.map(Own.readableBody(body.stream), (stream) => ({ _tag: "Pipe", stream }))
   }
 }
 
+/** Starts `request` on the wire and writes its body. */
+const start = (agents: Agents, request: HttpClientRequest.HttpClientRequest, url: URL, body: Outgoing): Exchange => {
+  const secure = url.protocol === "https:"
+  const headers = body._tag === "Pipe" && body.contentType !== undefined
+    ? { ...request.headers, "content-type": body.contentType }
+    : request.headers
+  const options: Http.RequestOptions = {
+    method: request.method,
+    protocol: url.protocol,
+    // An IPv6 host comes bracketed in a URL; Node wants it bare.
+    hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+    port: url.port,
+    path: url.pathname + url.search,
+    headers,
+    agent: secure ? agents.https : agents.http
+  }
+  const exchange = new Exchange(secure ? Https.request(options) : Http.request(options))
+  if (body._tag === "End") {
+    exchange.request.end(body.chunk)
+  } else {
+    // A body that fails is why the request failed (Node itself would only say "socket hang up").
+    body.stream.once("error", (error) => exchange.abort({ _tag: "Body", error }, error))
+    pipeline(body.stream, exchange.request, () => {})
+  }
+  return exchange
+}
+
+const wire = (agents: Agents): Own.Wire => ({
+  execute: (request, url) =>
+    Effect.flatMap(
+      outgoing(request),
+      (body) =>
+        Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+          const exchange = start(agents, request, url, body)
+          exchange.request.on("response", (response) => {
+            exchange.response = response
+            resume(Effect.succeed(new NodeResponse(request, response, exchange)))
+          })
+          exchange.request.on("error", (error) => {
+            if (exchange.response !== undefined) return
+            resume(
+              Effect.fail(
+                new HttpClientError.RequestError({ request, reason: "Transport", cause: exchange.causeOf(error) })
+              )
+            )
+          })
+          return Effect.sync(() => exchange.abort(undefined))
+        })
+    ),
+  send: (request, url, { maxBytes, timeout }) =>
+    Effect.flatMap(
+      Effect.mapError(outgoing(request), (error) =>
+        new Transport.RequestFailed({ reason: "Encode", cause: error.cause })),
+      (body) =>
+        Effect.async<Transport.Answer, Transport.Failure>((resume) => {
+          const exchange = start(agents, request, url, body)
+          let settled = false
+          const fail = (error: unknown, head?: Transport.Head) => {
+            if (settled) {
+              return
+            }
+            settled = true
+            clearTimeout(exchange.timer)
+            resume(Effect.fail(Own.failure(exchange.stop, error, head)))
+          }
+          // Unref'd: the connection keeps the process alive while it matters. An answer that has come whole
+          // met its deadline.
+          if (timeout !== undefined) {
+            exchange.timer = setTimeout(() => {
+              if (exchange.response?.complete !== true) {
+                exchange.abort({ _tag: "Deadline", millis: timeout }, stopped)
+              }
+            }, timeout).unref()
+          }
+          exchange.request.on("response", (response) => {
+            exchange.response = response
+            const head = { status: response.statusCode ?? 0, headers: Own.headersOf(response.headers) }
+            response.on("error", () => {})
+            // Read once the parser is done with what has arrived: a small answer is then whole.
+            process.nextTick(() =>
+              readWhole(response, exchange, maxBytes, (body) => {
+                if (settled) {
+                  return
+                }
+                settled = true
+                resume(Effect.succeed({ ...head, body }))
+              }, (error) =>
+                fail(error, head))
+            )
+          })
+          exchange.request.on("error", (error) => {
+            if (exchange.response === undefined) fail(error)
+          })
+          return Effect.sync(() => exchange.abort(undefined))
+        })
+    )
+})
+
 /**
- * An `HttpClient` sending through `agents`.
+ * An `HttpClient` sending through `agents` (without the client's own path: see {@link layerAgents}).
  *
  * @since 0.1.0
  */
-export const make = (agents: Agents): HttpClient.HttpClient => {
-  const send = (
-    request: HttpClientRequest.HttpClientRequest,
-    url: URL,
-    body: Outgoing,
-    timeoutMillis: number | undefined
-  ) =>
-    Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
-      const secure = url.protocol === "https:"
-      const headers = body._tag === "Pipe" && body.contentType !== undefined
-        ? { ...request.headers, "content-type": body.contentType }
-        : request.headers
-      const options: Http.RequestOptions = {
-        method: request.method,
-        protocol: url.protocol,
-        // An IPv6 host comes bracketed in a URL; Node wants it bare.
-        hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
-        port: url.port,
-        path: url.pathname + url.search,
-        headers,
-        agent: secure ? agents.https : agents.http
-      }
-      const exchange = new Exchange(secure ? Https.request(options) : Http.request(options))
-      let settled = false
-      const settle = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>) => {
-        if (settled) return
-        settled = true
-        resume(effect)
-      }
-      // The client's per-attempt timeout, when it is kept here: the request and its answer are destroyed.
-      // Unref'd: the connection keeps the process alive while it matters; an unread body's timer need not.
-      // An answer that has come whole met its deadline, even if nobody has read it yet.
-      if (timeoutMillis !== undefined) {
-        exchange.timer = setTimeout(() => {
-          if (exchange.response?.complete !== true) exchange.abort(new DeadlineExceeded(timeoutMillis))
-        }, timeoutMillis).unref()
-      }
-      exchange.request.on("response", (response) => {
-        exchange.response = response
-        settle(Effect.succeed(new NodeResponse(request, response, exchange)))
-      })
-      exchange.request.on("error", (error) => {
-        clearTimeout(exchange.timer)
-        settle(
-          Effect.fail(
-            new HttpClientError.RequestError({ request, reason: "Transport", cause: exchange.causeOf(error) })
-          )
-        )
-      })
-      if (body._tag === "End") {
-        exchange.request.end(body.chunk)
-      } else {
-        // A body that fails is why the request failed (Node itself would only say "socket hang up").
-        body.stream.once("error", (error) => exchange.abort(error))
-        pipeline(body.stream, exchange.request, () => {})
-      }
-      return Effect.sync(() => exchange.abort(undefined))
-    })
-
-  return Transport.make((request, url, timeoutMillis) =>
-    Effect.flatMap(outgoing(request), (body) => send(request, url, body, timeoutMillis))
-  )
-}
+export const make = (agents: Agents): HttpClient.HttpClient =>
+  Context.get(Own.services(wire(agents)), HttpClient.HttpClient)
 
 // An idle connection is closed after 4 s (undici's default), or 1 s before the server's `Keep-Alive:
 // timeout` when that is sooner: reusing a connection the server is closing would fail the request.
@@ -282,8 +310,7 @@ const agentOptions = { keepAlive: true, scheduling: "lifo", timeout: 4_000 } as 
  *
  * @since 0.1.0
  */
-export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
-  HttpClient.HttpClient,
+export const layer: Layer.Layer<HttpClient.HttpClient | Transport.Transport> = Layer.scopedContext(
   Effect.map(
     Effect.acquireRelease(
       Effect.sync((): Agents => ({ http: new Http.Agent(agentOptions), https: new Https.Agent(agentOptions) })),
@@ -293,7 +320,7 @@ export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
           agents.https.destroy()
         })
     ),
-    make
+    (agents) => Own.services(wire(agents))
   )
 )
 
@@ -302,5 +329,5 @@ export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
  *
  * @since 0.1.0
  */
-export const layerAgents = (agents: Agents): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.succeed(HttpClient.HttpClient, make(agents))
+export const layerAgents = (agents: Agents): Layer.Layer<HttpClient.HttpClient | Transport.Transport> =>
+  Layer.succeedContext(Own.services(wire(agents)))

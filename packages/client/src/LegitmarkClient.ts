@@ -5,8 +5,6 @@
  * @since 0.1.0
  */
 import type * as Media_ from "@effect-legitmark/schema/Media"
-import type * as Progress from "@effect-legitmark/schema/Progress"
-import type * as SR from "@effect-legitmark/schema/ServiceRequest"
 import type * as Side from "@effect-legitmark/schema/Side"
 import type * as Taxonomy_ from "@effect-legitmark/schema/Taxonomy"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -20,15 +18,17 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Stream from "effect/Stream"
+import * as Endpoints from "./Endpoints.js"
+import * as ClientConfig from "./internal/config.js"
+import * as HttpClientTransport from "./internal/httpClientTransport.js"
 import * as Media from "./internal/media.js"
+import * as Pagination from "./internal/pagination.js"
 import * as Pipeline from "./internal/pipeline.js"
-import * as ServiceRequests from "./internal/serviceRequests.js"
-import * as Taxonomy from "./internal/taxonomy.js"
 import type * as Errors from "./LegitmarkError.js"
 import type * as Photo from "./Photo.js"
 import * as RateLimiter from "./RateLimiter.js"
 import * as RetryPolicy from "./RetryPolicy.js"
-import * as Validation from "./Validation.js"
+import * as Transport from "./Transport.js"
 
 /**
  * The client's types, merged with its Tag: `LegitmarkClient.Options`, `LegitmarkClient.Service`…
@@ -37,134 +37,51 @@ import * as Validation from "./Validation.js"
  */
 export declare namespace LegitmarkClient {
   /**
-   * Which parts of an SR `get` returns. `sides` needs `item`, and `requirements` needs both; the type
-   * makes any other combination a compile error.
+   * Which parts of an SR `get` returns (`Endpoints.GetOptions`).
    *
    * @since 0.1.0
    */
-  export type GetOptions =
-    & {
-      readonly summary?: boolean
-      readonly user?: boolean
-      readonly service?: boolean
-      readonly outcome?: boolean
-    }
-    & (
-      | { readonly item?: false; readonly sides?: never; readonly requirements?: never }
-      | { readonly item: true; readonly sides?: false; readonly requirements?: never }
-      | { readonly item: true; readonly sides: true; readonly requirements?: boolean }
-    )
+  export type GetOptions = Endpoints.GetOptions
 
   /**
    * The body of `serviceRequests.create`, in the API's own field names.
    *
    * @since 0.1.0
    */
-  export type CreateInput = typeof SR.CreateServiceRequest.Encoded
+  export type CreateInput = Endpoints.CreateInput
 
   /**
+   * The service requests: one method per endpoint of `Endpoints.serviceRequests`, documented there.
+   *
    * @since 0.1.0
    */
-  export interface ServiceRequests {
-    /**
-     * Opens a DRAFT SR for an item (`POST /api/v2/sr`). Sent again only when a failure proves the server
-     * did not act, or once the lookup by reference id has said 404 for longer than `inDoubtWindow`; until
-     * then the call fails with an `InDoubtError`, and this client sends no create for that reference id.
-     */
-    readonly create: (
-      input: CreateInput
-    ) => Effect.Effect<
-      SR.ServiceRequest,
-      | Errors.InvalidRequestError
-      | Errors.ValidationError
-      | Errors.ConflictError
-      | Errors.InDoubtError
-      | Errors.CommonError
-    >
-    /** Reads an SR with the parts `include` asks for (`GET /api/v2/sr/{uuid}`). */
-    readonly get: (
-      uuid: string,
-      include?: GetOptions
-    ) => Effect.Effect<SR.ServiceRequest, Errors.InvalidRequestError | Errors.NotFoundError | Errors.CommonError>
-    /** Submits a DRAFT for QC and authentication (`POST /api/v2/sr/{uuid}/submit`). */
-    readonly submit: (
-      uuid: string
-    ) => Effect.Effect<
-      SR.SubmittedServiceRequest,
-      | Errors.InvalidRequestError
-      | Errors.ValidationError
-      | Errors.NotFoundError
-      | Errors.ConflictError
-      | Errors.CommonError
-    >
-    /** The photo requirements of an SR, grouped (`GET /api/v2/sr/{uuid}/side-groups`). */
-    readonly sideGroups: (
-      uuid: string,
-      options?: CallOptions
-    ) => Effect.Effect<
-      ReadonlyArray<Side.SideGroup>,
-      Errors.InvalidRequestError | Errors.NotFoundError | Errors.CommonError
-    >
-    /**
-     * Upload progress (`GET /api/side-groups/progress`): the source of truth for whether an SR can be
-     * submitted (`progress.met`). `warning` and `s3_error` flag a count the server could not complete.
-     */
-    readonly progress: (
-      uuid: string
-    ) => Effect.Effect<
-      Progress.ProgressResponse,
-      Errors.InvalidRequestError | Errors.NotFoundError | Errors.CommonError
-    >
-    /**
-     * The public lookup by uuid, `micro_id`, legacy id or your `reference_id` (`GET /api/sr/find/{id}`).
-     * Sent without the API key.
-     */
-    readonly find: (
-      identifier: string
-    ) => Effect.Effect<SR.ServiceRequest, Errors.InvalidRequestError | Errors.NotFoundError | Errors.CommonError>
-  }
+  export interface ServiceRequests extends Endpoints.Methods<typeof Endpoints.serviceRequests> {}
 
   /**
    * A language for localized answers (`Accept-Language`): en, zh, ja.
    *
    * @since 0.1.0
    */
-  export type Language = "en" | "zh" | "ja" | (string & {})
+  export type Language = Endpoints.Language
 
   /**
    * @since 0.1.0
    */
-  export interface CallOptions {
-    /** Overrides the client's `Accept-Language` for this call. */
-    readonly acceptLanguage?: Language
-  }
+  export type CallOptions = Endpoints.CallOptions
 
   /**
    * Pagination of taxonomy lists: `pageNumber` ≥ 1, `pageSize` 1–100.
    *
    * @since 0.1.0
    */
-  export interface PageOptions extends CallOptions {
-    readonly pageNumber?: number
-    readonly pageSize?: number
-    readonly sortBy?: string
-    readonly sortDirection?: "asc" | "desc"
-    /** Sent as `search_query`. */
-    readonly search?: string
-  }
+  export type PageOptions = Endpoints.PageOptions
 
   /**
    * One page of a list, with the position the server reported.
    *
    * @since 0.1.0
    */
-  export interface Page<A> {
-    readonly items: ReadonlyArray<A>
-    readonly pageNumber: number
-    readonly pageSize: number
-    readonly totalCount: number | undefined
-    readonly totalPages: number | undefined
-  }
+  export type Page<A> = Endpoints.Page<A>
 
   /**
    * The failures of a lookup by id.
@@ -181,47 +98,26 @@ export declare namespace LegitmarkClient {
   export type ListError = Errors.InvalidRequestError | Errors.CommonError
 
   /**
-   * The catalog: category → type → brand → model, services, sides and rejection reasons. Paginated
-   * lists come page by page and as a lazy `Stream` of every item (`stream*`), which fetches a page only
-   * when its items are pulled.
+   * The catalog: one method per endpoint of `Endpoints.taxonomy`, documented there; paginated lists also
+   * come as a lazy `Stream` of every item (`stream*`), which fetches a page only when its items are pulled.
    *
    * @since 0.1.0
    */
-  export interface Taxonomy {
-    /** Every category with its types (`GET /api/v2/categories/tree`). */
-    readonly tree: (
-      options?: CallOptions & { readonly activeOnly?: boolean }
-    ) => Effect.Effect<ReadonlyArray<Taxonomy_.Category>, ListError>
-    readonly categories: (
-      options?: PageOptions & { readonly activeOnly?: boolean }
-    ) => Effect.Effect<Page<Taxonomy_.Category>, ListError>
+  export interface Taxonomy extends Endpoints.Methods<typeof Endpoints.taxonomy> {
+    /** Every category, page after page. */
     readonly streamCategories: (
       options?: Omit<PageOptions, "pageNumber"> & { readonly activeOnly?: boolean }
     ) => Stream.Stream<Taxonomy_.Category, ListError>
-    readonly category: (uuid: string, options?: CallOptions) => Effect.Effect<Taxonomy_.Category, LookupError>
-    readonly categoryTypes: (
-      uuid: string,
-      options?: CallOptions
-    ) => Effect.Effect<ReadonlyArray<Taxonomy_.Type>, LookupError>
-    readonly types: (options?: PageOptions) => Effect.Effect<Page<Taxonomy_.Type>, ListError>
+    /** Every type, page after page. */
     readonly streamTypes: (options?: Omit<PageOptions, "pageNumber">) => Stream.Stream<Taxonomy_.Type, ListError>
-    readonly type: (uuid: string, options?: CallOptions) => Effect.Effect<Taxonomy_.Type, LookupError>
-    readonly typeBrands: (
-      uuid: string,
-      options?: CallOptions & { readonly includeCounts?: boolean; readonly includeInactive?: boolean }
-    ) => Effect.Effect<ReadonlyArray<Taxonomy_.Brand>, LookupError>
-    readonly brands: (options?: PageOptions) => Effect.Effect<Page<Taxonomy_.Brand>, ListError>
+    /** Every brand, page after page. */
     readonly streamBrands: (options?: Omit<PageOptions, "pageNumber">) => Stream.Stream<Taxonomy_.Brand, ListError>
-    readonly models: (options?: PageOptions & ModelFilter) => Effect.Effect<Page<Taxonomy_.Model>, ListError>
+    /** Every model the filter selects, page after page. */
     readonly streamModels: (
       options?: Omit<PageOptions, "pageNumber"> & ModelFilter
     ) => Stream.Stream<Taxonomy_.Model, ListError>
-    readonly services: (options?: CallOptions) => Effect.Effect<ReadonlyArray<Taxonomy_.Service>, ListError>
-    readonly service: (uuid: string, options?: CallOptions) => Effect.Effect<Taxonomy_.Service, LookupError>
-    readonly sides: (options?: PageOptions) => Effect.Effect<Page<Side.Side>, ListError>
+    /** Every side, page after page. */
     readonly streamSides: (options?: Omit<PageOptions, "pageNumber">) => Stream.Stream<Side.Side, ListError>
-    readonly side: (uuid: string, options?: CallOptions) => Effect.Effect<Side.Side, LookupError>
-    readonly reasons: (options?: CallOptions) => Effect.Effect<ReadonlyArray<Taxonomy_.Reason>, ListError>
   }
 
   /**
@@ -229,11 +125,7 @@ export declare namespace LegitmarkClient {
    *
    * @since 0.1.0
    */
-  export interface ModelFilter {
-    readonly brandUuid?: string
-    readonly typeUuid?: string
-    readonly categoryUuid?: string
-  }
+  export type ModelFilter = Endpoints.ModelFilter
 
   /**
    * What an upload sent.
@@ -248,21 +140,12 @@ export declare namespace LegitmarkClient {
   }
 
   /**
-   * Photo uploads: an intent on the asset host yields a presigned URL, and the bytes are PUT there,
-   * without the API key.
+   * Photo uploads: one method per endpoint of `Endpoints.media`, documented there; `put` also takes raw
+   * bytes, and `upload` does the intent and the PUT.
    *
    * @since 0.1.0
    */
-  export interface Media {
-    /** A presigned PUT URL for one side's photo (`GET /intent`), valid about 300 s. */
-    readonly intent: (
-      sr: string,
-      side: string,
-      extension: string
-    ) => Effect.Effect<
-      string,
-      Errors.InvalidRequestError | Errors.ValidationError | Errors.NotFoundError | Errors.CommonError
-    >
+  export interface Media extends Endpoints.Methods<typeof Endpoints.media> {
     /**
      * PUTs a photo to a presigned URL, always with its `Content-Length` (S3 refuses a chunked body). Bytes
      * are checked as `Photo.fromBytes` checks them. A refusal carries the storage host's XML `Code`,
@@ -350,17 +233,17 @@ export const fullServiceRequest: LegitmarkClient.GetOptions = {
 /**
  * @since 0.1.0
  */
-export const defaultBaseUrl = "https://api.legitmark.com"
+export const defaultBaseUrl = ClientConfig.defaultBaseUrl
 
 /**
  * @since 0.1.0
  */
-export const defaultAssetUrl = "https://asset.legitmark.com"
+export const defaultAssetUrl = ClientConfig.defaultAssetUrl
 
 /**
  * @since 0.1.0
  */
-export const version = "0.1.0"
+export const version = ClientConfig.version
 
 /**
  * The default `maxResponseBytes`: 8 MiB. The largest answers (a catalog page of 100, a full SR) are a few
@@ -368,7 +251,7 @@ export const version = "0.1.0"
  *
  * @since 0.1.0
  */
-export const defaultMaxResponseBytes = 8 * 1024 * 1024
+export const defaultMaxResponseBytes = ClientConfig.defaultMaxResponseBytes
 
 /**
  * How long the lookup by reference id is allowed to lag behind a create (and a request to be held past the
@@ -376,77 +259,14 @@ export const defaultMaxResponseBytes = 8 * 1024 * 1024
  *
  * @since 0.1.0
  */
-export const defaultLookupLag: Duration.Duration = Duration.seconds(30)
-
-const loopbackHost = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
+export const defaultLookupLag: Duration.Duration = ClientConfig.defaultLookupLag
 
 /**
  * Parses a base URL: https, or http on a loopback host; no credentials, query or fragment.
  *
  * @since 0.1.0
  */
-export const parseBaseUrl = (input: string | URL): Either.Either<string, string> => {
-  let url: URL
-  try {
-    url = new URL(input)
-  } catch {
-    return Either.left(`${String(input)} is not a URL`)
-  }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopbackHost.test(url.hostname))) {
-    return Either.left(`${url.origin} must use https (plain http is allowed only on a loopback host)`)
-  }
-  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
-    return Either.left("a base URL must not carry credentials, a query or a fragment")
-  }
-  return Either.right(url.href.replace(/\/+$/, ""))
-}
-
-interface Resolved {
-  readonly apiKey: Redacted.Redacted<string>
-  readonly baseUrl: string
-  readonly assetUrl: string
-  readonly timeout: Duration.Duration
-  readonly userAgent: string
-  readonly acceptLanguage: string | undefined
-  readonly maxResponseBytes: number
-  readonly inDoubtWindow: Duration.Duration
-}
-
-const resolve = (options: LegitmarkClient.Options): Either.Either<Resolved, ConfigError.ConfigError> => {
-  const invalid = (path: string, message: string) => Either.left(ConfigError.InvalidData([path], message))
-  const key = Redacted.value(options.apiKey)
-  if (key.trim() === "") return invalid("apiKey", "the API key must not be empty")
-  if (!Validation.isHeaderValue(key) || /\s/.test(key)) {
-    return invalid("apiKey", "the API key must be printable ASCII without whitespace")
-  }
-  const baseUrl = parseBaseUrl(options.baseUrl ?? defaultBaseUrl)
-  if (Either.isLeft(baseUrl)) return invalid("baseUrl", baseUrl.left)
-  const assetUrl = parseBaseUrl(options.assetUrl ?? defaultAssetUrl)
-  if (Either.isLeft(assetUrl)) return invalid("assetUrl", assetUrl.left)
-  const userAgent = options.userAgent ?? `effect-legitmark/${version}`
-  if (!Validation.isHeaderValue(userAgent)) return invalid("userAgent", "must be printable ASCII")
-  if (options.acceptLanguage !== undefined && !Validation.isHeaderValue(options.acceptLanguage)) {
-    return invalid("acceptLanguage", "must be printable ASCII")
-  }
-  const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
-  const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes
-  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
-    return invalid("maxResponseBytes", "must be a positive integer")
-  }
-  const inDoubtWindow = options.inDoubtWindow === undefined
-    ? Duration.sum(timeout, defaultLookupLag)
-    : Duration.decode(options.inDoubtWindow)
-  return Either.right({
-    apiKey: options.apiKey,
-    baseUrl: baseUrl.right,
-    assetUrl: assetUrl.right,
-    timeout,
-    userAgent,
-    acceptLanguage: options.acceptLanguage,
-    maxResponseBytes,
-    inDoubtWindow
-  })
-}
+export const parseBaseUrl: (input: string | URL) => Either.Either<string, string> = ClientConfig.parseBaseUrl
 
 /**
  * Builds the client. Fails with a `ConfigError` for an empty key or a base URL that is neither https
@@ -458,7 +278,7 @@ export const make = (
   options: LegitmarkClient.Options
 ): Effect.Effect<LegitmarkClient.Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const config = yield* resolve(options)
+    const config = yield* ClientConfig.resolve(options)
     if (!Redacted.value(config.apiKey).startsWith("leo_")) {
       yield* Effect.logWarning("Legitmark: the API key does not start with leo_; partner keys usually do")
     }
@@ -471,13 +291,38 @@ export const make = (
       onSome: Effect.succeed
     })
     const rateLimitKey = yield* RateLimiter.keyId(config.apiKey)
+    // The transport's own path when it offers one for this very HttpClient (the client's own transports do;
+    // a wrapped one is another client); any other HttpClient goes through the generic path.
     const httpClient = yield* HttpClient.HttpClient
-    const pipeline = Pipeline.make({ ...config, httpClient, retryPolicy, rateLimiter, rateLimitKey })
-    return {
-      serviceRequests: ServiceRequests.make(pipeline),
-      media: Media.make(pipeline),
-      taxonomy: Taxonomy.make(pipeline)
+    const offered = Option.filter(
+      yield* Effect.serviceOption(Transport.Transport),
+      (transport) => transport.httpClient === httpClient
+    )
+    const transport = Option.getOrElse(offered, () => HttpClientTransport.make(httpClient))
+    const pipeline = Pipeline.make({
+      ...config,
+      transport,
+      foreign: Option.isNone(offered),
+      retryPolicy,
+      rateLimiter,
+      rateLimitKey
+    })
+    const taxonomy = Pipeline.methods(pipeline, "taxonomy", Endpoints.taxonomy)
+    const service: LegitmarkClient.Service = {
+      serviceRequests: Pipeline.methods(pipeline, "serviceRequests", Endpoints.serviceRequests),
+      media: Media.make(pipeline, Pipeline.methods(pipeline, "media", Endpoints.media)),
+      taxonomy: {
+        ...taxonomy,
+        // Each page is a call of its own, the first one checking the options.
+        streamCategories: (options) =>
+          Pagination.stream((pageNumber) => taxonomy.categories({ ...options, pageNumber })),
+        streamTypes: (options) => Pagination.stream((pageNumber) => taxonomy.types({ ...options, pageNumber })),
+        streamBrands: (options) => Pagination.stream((pageNumber) => taxonomy.brands({ ...options, pageNumber })),
+        streamModels: (options) => Pagination.stream((pageNumber) => taxonomy.models({ ...options, pageNumber })),
+        streamSides: (options) => Pagination.stream((pageNumber) => taxonomy.sides({ ...options, pageNumber }))
+      }
     }
+    return service
   })
 
 /**
@@ -488,30 +333,13 @@ export const layer = (
 ): Layer.Layer<LegitmarkClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(LegitmarkClient, make(options))
 
-const httpUrl = (name: string, fallback: string) =>
-  Config.string(name).pipe(
-    Config.withDefault(fallback),
-    Config.mapOrFail((value) =>
-      Either.mapLeft(parseBaseUrl(value), (message) => ConfigError.InvalidData([name], message))
-    )
-  )
-
 /**
  * The configuration read by {@link layerConfig} when given none: `LEGITMARK_API_KEY` (required),
  * `LEGITMARK_BASE_URL`, `LEGITMARK_ASSET_URL`.
  *
  * @since 0.1.0
  */
-export const config: Config.Config<LegitmarkClient.Options> = Config.all({
-  apiKey: Config.redacted("LEGITMARK_API_KEY").pipe(
-    Config.validate({
-      message: "LEGITMARK_API_KEY must not be empty",
-      validation: (key) => Redacted.value(key).trim() !== ""
-    })
-  ),
-  baseUrl: httpUrl("LEGITMARK_BASE_URL", defaultBaseUrl),
-  assetUrl: httpUrl("LEGITMARK_ASSET_URL", defaultAssetUrl)
-})
+export const config: Config.Config<LegitmarkClient.Options> = ClientConfig.config
 
 /**
  * The client configured from `Config` (by default the environment, see {@link config}).

@@ -9,8 +9,8 @@
  * limiter then counts in the process's memory, logs one warning per outage, and goes back to the store
  * when it answers again. It never fails a call: the server's own count still binds every process.
  *
- * The pipeline calls `acquire` before each request (outside its timeout) and `observe` with each answer,
- * or with {@link noAnswer} when none came, on the same fiber.
+ * The pipeline takes a permit with `acquire` before each request (outside its timeout) and tells the permit
+ * the answer with `observe`, or {@link noAnswer} when none came.
  *
  * @since 0.1.0
  */
@@ -24,7 +24,6 @@ import * as Encoding from "effect/Encoding"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
-import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type { RedisOptions } from "ioredis"
@@ -69,17 +68,30 @@ export interface Level {
 }
 
 /**
+ * The permit for one request, from `acquire` until its answer (or the lack of one) is observed.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Permit {
+  /**
+   * Learns from the answer to the request (or from {@link noAnswer} when none came); on a 429, holds every
+   * caller of the permit's key. Only the first answer counts.
+   */
+  readonly observe: (answer: Answer) => Effect.Effect<void>
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface Service {
-  /** Waits until a request may be sent with the key `key` (a {@link keyId}), and takes the permit. */
-  readonly acquire: (key: string) => Effect.Effect<void>
   /**
-   * Learns from the answer to the request the calling fiber took its last permit for (or from
-   * {@link noAnswer} when none came); on a 429, holds every caller of `key`.
+   * Waits until a request may be sent with the key `key` (a {@link keyId}), and takes the permit for it.
+   * `previous` is the permit of the same call's previous attempt, if it had one: a call whose request was
+   * sent early (to learn the window) and met a 429 is not sent early again.
    */
-  readonly observe: (key: string, answer: Answer) => Effect.Effect<void>
+  readonly acquire: (key: string, previous?: Permit) => Effect.Effect<Permit>
 }
 
 /**
@@ -126,12 +138,16 @@ export const keyId = (apiKey: Redacted.Redacted<string>): Effect.Effect<string> 
     Effect.map((digest) => Encoding.encodeHex(new Uint8Array(digest)).slice(0, 16))
   )
 
-/** The request a fiber is sending, or last sent. */
-interface Sent {
-  readonly key: string
-  readonly permit: Windows.Permit
-  answered: boolean
-  rejected: boolean
+/** A permit of the in-memory shell: its key, the machine's permit, and what became of its request. */
+class Sent implements Permit {
+  answered = false
+  rejected = false
+
+  constructor(
+    readonly key: string,
+    readonly permit: Windows.Permit,
+    readonly observe: (answer: Answer) => Effect.Effect<void>
+  ) {}
 }
 
 /** One key's state, and the callers waiting for it to change. */
@@ -147,8 +163,6 @@ const storeTimeoutOf = (options: Options) => Duration.decode(options.storeTimeou
 const makeWith = (counter: Store.Counter, options: Options): Service => {
   const config = Windows.config(options)
   const budgets = new Map<string, Budget>()
-  // `observe` finds the request's permit on the fiber that sent it (a forked fiber hands it to its parent).
-  const current = FiberRef.unsafeMake<Sent | undefined>(undefined)
 
   const budgetOf = (key: string): Budget => {
     let budget = budgets.get(key)
@@ -161,11 +175,6 @@ const makeWith = (counter: Store.Counter, options: Options): Service => {
 
   const clockOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
     Context.get(fiber.currentDefaultServices, Clock.Clock)
-
-  const sentBy = (fiber: Fiber.RuntimeFiber<unknown, unknown>, key: string) => {
-    const sent = fiber.getFiberRef(current)
-    return sent !== undefined && sent.key === key ? sent : undefined
-  }
 
   const step = (budget: Budget, now: number, afterEarly429: boolean) => {
     const [state, decision] = Windows.acquire(budget.state, now, afterEarly429)
@@ -188,8 +197,10 @@ const makeWith = (counter: Store.Counter, options: Options): Service => {
     return Effect.ensuring(waiting, Effect.sync(() => budget.awaitingAnswers--))
   }
 
-  const send = (key: string, permit: Windows.Permit) =>
-    FiberRef.set(current, { key, permit, answered: false, rejected: false })
+  const send = (key: string, permit: Windows.Permit): Permit => {
+    const sent: Sent = new Sent(key, permit, (answer) => observe(sent, answer))
+    return sent
+  }
 
   const waitForPermit = (
     key: string,
@@ -216,40 +227,38 @@ const makeWith = (counter: Store.Counter, options: Options): Service => {
             Effect.onInterrupt(() => Effect.sync(() => settle(undefined)))
           )
           settle(granted)
-          if (granted) return yield* send(key, asked.permit)
+          if (granted) return send(key, asked.permit)
         }
         decision = step(budget, clock.unsafeCurrentTimeMillis(), afterEarly429)
       }
-      return yield* send(key, decision.permit)
+      return send(key, decision.permit)
     })
 
-  const acquire = (key: string): Effect.Effect<void> =>
+  const acquire = (key: string, previous?: Permit): Effect.Effect<Permit> =>
     Effect.withFiberRuntime((fiber) => {
       const budget = budgetOf(key)
       const clock = clockOf(fiber)
-      // The fiber's previous request was never observed: it is over, taken as counted.
-      const previous = sentBy(fiber, key)
-      if (previous !== undefined && !previous.answered) {
-        budget.state = Windows.release(budget.state, previous.permit, true)
+      const prior = previous instanceof Sent && previous.key === key ? previous : undefined
+      // The call's previous request was never observed: it is over, taken as counted.
+      if (prior !== undefined && !prior.answered) {
+        prior.answered = true
+        budget.state = Windows.release(budget.state, prior.permit, true)
       }
       // A call whose request was sent early and met a 429 is not sent early again.
-      const afterEarly429 = previous !== undefined && previous.permit.early && previous.rejected
+      const afterEarly429 = prior !== undefined && prior.permit.early && prior.rejected
       const decision = step(budget, clock.unsafeCurrentTimeMillis(), afterEarly429)
       return decision._tag === "Send"
-        ? send(key, decision.permit)
+        ? Effect.succeed(send(key, decision.permit))
         : waitForPermit(key, budget, clock, decision, afterEarly429)
     })
 
-  const observe = (key: string, answer: Answer): Effect.Effect<void> =>
-    Effect.withFiberRuntime((fiber) => {
-      const budget = budgetOf(key)
+  function observe(sent: Sent, answer: Answer): Effect.Effect<void> {
+    return Effect.withFiberRuntime((fiber) => {
+      const budget = budgetOf(sent.key)
       const now = clockOf(fiber).unsafeCurrentTimeMillis()
-      const sent = sentBy(fiber, key)
-      const permit = sent === undefined || sent.answered ? undefined : sent.permit
-      if (sent !== undefined && permit !== undefined) {
-        sent.answered = true
-        sent.rejected = answer.status === 429
-      }
+      const permit = sent.answered ? undefined : sent.permit
+      sent.answered = true
+      if (permit !== undefined) sent.rejected = answer.status === 429
       const before = budget.state
       const { heldUntil, state, uncounted } = Windows.observe(before, now, permit, answer)
       budget.state = state
@@ -268,8 +277,9 @@ const makeWith = (counter: Store.Counter, options: Options): Service => {
         woken
       )
     })
+  }
 
-  return RateLimiter.of({ acquire, observe })
+  return RateLimiter.of({ acquire })
 }
 
 /**
@@ -359,5 +369,7 @@ export const layerRedis = (connection: RedisConnection, options: Options = {}): 
  */
 export const none: Layer.Layer<RateLimiter> = Layer.succeed(
   RateLimiter,
-  RateLimiter.of({ acquire: () => Effect.void, observe: () => Effect.void })
+  RateLimiter.of({ acquire: () => Effect.succeed(unlimited) })
 )
+
+const unlimited: Permit = { observe: () => Effect.void }

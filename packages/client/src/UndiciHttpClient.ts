@@ -5,9 +5,10 @@
  * `HttpClientResponse`, with less work per request: no `http.client` span of its own (the
  * `LegitmarkClient` call's span already covers the request), one abort controller and no registry of
  * them, and a response whose headers and body are read once, without running a fiber per read.
- * Interrupting a request or a body read aborts it. Like undici, it never follows a redirect. It keeps
- * the `LegitmarkClient`'s per-attempt timeout itself (the request and its body are aborted when it runs
- * out), so that timing a call out costs no fiber; other callers get no timeout from it.
+ * Interrupting a request or a body read aborts it. Like undici, it never follows a redirect. Its layers
+ * also provide the client's `Transport` path: a request sent with the client's per-attempt deadline and
+ * answer-size limit, kept by a timer and a byte count (the request and its body are aborted past either),
+ * and its answer read whole in the same step, so that a call costs no fiber for its timeout.
  *
  * Any other `HttpClient` works with the client too, e.g. `FetchHttpClient.layer` from `@effect/platform`
  * or `NodeHttpClient.layerUndici` from `@effect/platform-node`, one Layer away.
@@ -21,19 +22,19 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import { Readable } from "node:stream"
 import { Agent, type Dispatcher, FormData as UndiciFormData } from "undici"
-import { DeadlineExceeded } from "./internal/deadline.js"
-import * as Transport from "./internal/transport.js"
+import * as Own from "./internal/ownTransport.js"
+import type * as Transport from "./Transport.js"
 
-class UndiciResponse extends Transport.TransportResponse {
+class UndiciResponse extends Own.TransportResponse {
   constructor(
     request: HttpClientRequest.HttpClientRequest,
-    private readonly source: Dispatcher.ResponseData,
-    /** The request's deadline timer, if it has one: cleared once the body is read. */
-    private readonly timer: ReturnType<typeof setTimeout> | undefined
+    private readonly source: Dispatcher.ResponseData
   ) {
     super(request, source.statusCode, source.headers)
     // A body that fails after nobody reads it must not become an unhandled error.
@@ -43,36 +44,12 @@ class UndiciResponse extends Transport.TransportResponse {
   // The whole body, read once whoever asks first.
   private wholeBody: Promise<Uint8Array> | undefined
 
-  // Past `maxBytes` the body is destroyed (which aborts the request): the rest is never read.
-  private collect(maxBytes: number | undefined): Promise<Uint8Array> {
-    const body = this.source.body
-    if (maxBytes === undefined) return body.arrayBuffer().then((bytes) => new Uint8Array(bytes))
-    return new Promise((resolve, reject) => {
-      const chunks: Array<Buffer> = []
-      let received = 0
-      body.on("data", (chunk: Buffer) => {
-        received += chunk.length
-        if (received <= maxBytes) return void chunks.push(chunk)
-        chunks.length = 0
-        body.destroy(new Transport.BodyTooLarge(maxBytes, received))
-      })
-      body.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
-      body.on("error", reject)
-    })
-  }
-
-  protected read(maxBytes: number | undefined): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
+  protected read(): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
     return Effect.async((resume) => {
-      const body = this.wholeBody ??= this.collect(maxBytes)
+      const body = this.wholeBody ??= this.source.body.arrayBuffer().then((bytes) => new Uint8Array(bytes))
       body.then(
-        (bytes) => {
-          clearTimeout(this.timer)
-          resume(Effect.succeed(bytes))
-        },
-        (cause) => {
-          clearTimeout(this.timer)
-          resume(Effect.fail(this.decodeError(cause)))
-        }
+        (bytes) => resume(Effect.succeed(bytes)),
+        (cause) => resume(Effect.fail(this.decodeError(cause)))
       )
       return Effect.sync(() => this.source.body.destroy())
     })
@@ -108,67 +85,134 @@ const bodyOf = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Bod
       return Effect.succeed(form)
     }
     case "Stream":
-      // A stream that fails aborts the request with its error, which ends up in the `RequestError`'s cause.
-      return Transport.readableBody(body.stream)
+      // A stream that fails aborts the request with its error, which ends up in the failure's cause.
+      return Own.readableBody(body.stream)
   }
 }
 
-/**
- * An `HttpClient` sending through `dispatcher` (an undici `Agent`, `Pool`, `MockAgent`...).
- *
- * @since 0.1.0
- */
-export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
-  return Transport.make((request, url, timeoutMillis) =>
+const optionsOf = (
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  body: Body,
+  signal: AbortSignal
+): Dispatcher.RequestOptions => ({
+  origin: url.origin,
+  path: url.pathname + url.search,
+  method: request.method as Dispatcher.HttpMethod,
+  headers: request.headers,
+  body,
+  signal,
+  // Timeouts are the caller's.
+  headersTimeout: 0,
+  bodyTimeout: 0
+})
+
+/** One request on the wire: how to stop it, and why the client stopped it. */
+class Exchange {
+  readonly controller = new AbortController()
+  stop: Own.Stop | undefined = undefined
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
+
+  abort(stop: Own.Stop | undefined): void {
+    clearTimeout(this.timer)
+    this.stop ??= stop
+    this.controller.abort()
+  }
+}
+
+/** Reads a body whole; past `maxBytes` the exchange is stopped: the rest is never read. */
+const readWhole = (
+  source: Dispatcher.ResponseData,
+  head: Transport.Head,
+  maxBytes: number,
+  exchange: Exchange
+): Promise<Uint8Array> => {
+  const body = source.body
+  // A length within the limit, on a body undici does not decode: no more than that is read.
+  const length = Number(head.headers["content-length"])
+  if (Number.isSafeInteger(length) && length <= maxBytes) {
+    return body.arrayBuffer().then((bytes) => new Uint8Array(bytes))
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    let received = 0
+    body.on("data", (chunk: Buffer) => {
+      received += chunk.length
+      if (received <= maxBytes) return void chunks.push(chunk)
+      chunks.length = 0
+      exchange.abort({ _tag: "TooLarge", limit: maxBytes, received })
+      body.destroy()
+      reject(new Error("The answer is larger than the limit"))
+    })
+    body.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
+    body.on("error", reject)
+  })
+}
+
+const wire = (dispatcher: Dispatcher): Own.Wire => ({
+  execute: (request, url) =>
     Effect.flatMap(
       bodyOf(request),
       (body) =>
         Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
           const controller = new AbortController()
-          // The client's per-attempt timeout, when it is kept here: the request and its body are aborted.
-          // Unref'd: the connection keeps the process alive while it matters; an unread body's timer need not.
-          const timer = timeoutMillis === undefined ? undefined : setTimeout(
-            () => controller.abort(new DeadlineExceeded(timeoutMillis)),
-            timeoutMillis
-          ).unref()
-          dispatcher.request({
-            origin: url.origin,
-            path: url.pathname + url.search,
-            method: request.method as Dispatcher.HttpMethod,
-            headers: request.headers,
-            body,
-            signal: controller.signal,
-            // Timeouts are the caller's.
-            headersTimeout: 0,
-            bodyTimeout: 0
-          }).then(
-            (response) => resume(Effect.succeed(new UndiciResponse(request, response, timer))),
-            (error) => {
-              clearTimeout(timer)
-              const reason: unknown = controller.signal.reason
-              const cause = reason instanceof DeadlineExceeded ? reason : error
-              resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-            }
+          dispatcher.request(optionsOf(request, url, body, controller.signal)).then(
+            (response) => resume(Effect.succeed(new UndiciResponse(request, response))),
+            (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
           )
-          return Effect.sync(() => {
-            clearTimeout(timer)
-            controller.abort()
-          })
+          return Effect.sync(() => controller.abort())
         })
-    )
-  )
-}
+    ),
+  send: (request, url, { maxBytes, timeout }) =>
+    Effect.flatMap(bodyOf(request), (body) =>
+      Effect.async<Transport.Answer, Transport.Failure>((resume) => {
+        const exchange = new Exchange()
+        // A request body that fails is why the request failed.
+        if (body instanceof Readable) body.once("error", (error) => exchange.abort({ _tag: "Body", error }))
+        // Unref'd: the connection keeps the process alive while it matters.
+        if (timeout !== undefined) {
+          exchange.timer = setTimeout(() => exchange.abort({ _tag: "Deadline", millis: timeout }), timeout).unref()
+        }
+        const fail = (error: unknown, head?: Transport.Head) => {
+          clearTimeout(exchange.timer)
+          resume(Effect.fail(Own.failure(exchange.stop, error, head)))
+        }
+        dispatcher.request(optionsOf(request, url, body, exchange.controller.signal)).then(
+          (response) => {
+            const head = { status: response.statusCode, headers: Own.headersOf(response.headers) }
+            response.body.on("error", () => {})
+            readWhole(response, head, maxBytes, exchange).then(
+              (bytes) => {
+                clearTimeout(exchange.timer)
+                resume(Effect.succeed({ ...head, body: bytes }))
+              },
+              (error) => fail(error, head)
+            )
+          },
+          (error) => fail(error)
+        )
+        return Effect.sync(() => exchange.abort(undefined))
+      }))
+})
+
+/**
+ * An `HttpClient` sending through `dispatcher` (an undici `Agent`, `Pool`, `MockAgent`...), without the
+ * client's own path: see {@link layerDispatcher}.
+ *
+ * @since 0.1.0
+ */
+export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
+  Context.get(Own.services(wire(dispatcher)), HttpClient.HttpClient)
 
 /**
  * The client on its own undici `Agent`, closed with the layer.
  *
  * @since 0.1.0
  */
-export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
-  HttpClient.HttpClient,
+export const layer: Layer.Layer<HttpClient.HttpClient | Transport.Transport> = Layer.scopedContext(
   Effect.map(
     Effect.acquireRelease(Effect.sync(() => new Agent()), (agent) => Effect.promise(() => agent.destroy())),
-    make
+    (agent) => Own.services(wire(agent))
   )
 )
 
@@ -177,5 +221,6 @@ export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
  *
  * @since 0.1.0
  */
-export const layerDispatcher = (dispatcher: Dispatcher): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.succeed(HttpClient.HttpClient, make(dispatcher))
+export const layerDispatcher = (
+  dispatcher: Dispatcher
+): Layer.Layer<HttpClient.HttpClient | Transport.Transport> => Layer.succeedContext(Own.services(wire(dispatcher)))

@@ -34,6 +34,10 @@ export * as RetryPolicy from "./RetryPolicy.js"
  */
 export * as TaxonomyCache from "./TaxonomyCache.js"
 /**
+ * @since 0.2.0
+ */
+export * as Transport from "./Transport.js"
+/**
  * @since 0.1.0
  */
 export * as Validation from "./Validation.js"

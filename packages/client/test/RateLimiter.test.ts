@@ -285,6 +285,39 @@ describe("RateLimiter (the default: in memory, per client)", () => {
     ))
 })
 
+describe("RateLimiter: the permit of each request", () => {
+  it.effect("is taken per attempt, handed back to the next attempt of the same call, and told its answer once", () => {
+    const seen: Array<{ readonly previous: RateLimiter.Permit | undefined; readonly permit: RateLimiter.Permit }> = []
+    const answers: Array<readonly [RateLimiter.Permit, number]> = []
+    const recording = Layer.succeed(
+      RateLimiter.RateLimiter,
+      RateLimiter.RateLimiter.of({
+        acquire: (_key, previous) =>
+          Effect.sync(() => {
+            const permit: RateLimiter.Permit = {
+              observe: (answer) => Effect.sync(() => void answers.push([permit, answer.status]))
+            }
+            seen.push({ previous, permit })
+            return permit
+          })
+      })
+    )
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.fork((yield* LegitmarkClient).serviceRequests.get(srUuid))
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(fiber)
+      expect(seen).toHaveLength(2)
+      expect(seen[0]?.previous).toBeUndefined()
+      expect(seen[1]?.previous).toBe(seen[0]?.permit)
+      // The first got no answer (a connection reset), the second a 200.
+      expect(answers).toEqual([[seen[0]?.permit, 0], [seen[1]?.permit, 200]])
+      // Another call starts afresh.
+      yield* (yield* LegitmarkClient).serviceRequests.get(srUuid)
+      expect(seen[2]?.previous).toBeUndefined()
+    }).pipe(Effect.provide(clientLayer(MockHttp.layer([{ reset: true }, ok()]), recording)))
+  })
+})
+
 describe("RateLimiter.layer (shared)", () => {
   const oneWall = MockHttp.layer((_, n) => n === 0 ? tooMany(5, limits(100, 0, start + 5_000)) : ok())
   const twoClients = Effect.gen(function*() {

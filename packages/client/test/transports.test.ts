@@ -1,11 +1,15 @@
 /**
  * The client's own transports (`AgentHttpClient`, on node:http, and `UndiciHttpClient`) against a real
  * `node:http` server on 127.0.0.1: what they send, what they read, how they fail, and that interruption
- * and the client's timeout abort the request on the wire.
+ * and the client's timeout abort the request on the wire. Then the `Transport` path the client sends
+ * through, on every transport (the own transports' path, and the generic one over `@effect/platform`'s):
+ * the same answers and the same typed failures.
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { describe, expect, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -14,6 +18,7 @@ import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { readFileSync } from "node:fs"
 import {
@@ -27,9 +32,10 @@ import { Agent as HttpsAgent, createServer as createHttpsServer, type Server as 
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 import * as AgentHttpClient from "../src/AgentHttpClient.js"
-import { DeadlineExceeded, keepTimeout } from "../src/internal/deadline.js"
+import * as HttpClientTransport from "../src/internal/httpClientTransport.js"
 import { LegitmarkClient } from "../src/LegitmarkClient.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
+import * as Transport from "../src/Transport.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
 
 interface Seen {
@@ -155,20 +161,6 @@ for (const [name, transport] of transports) {
         yield* Effect.timeout(response.text, "50 millis").pipe(Effect.ignore)
         const result = yield* Effect.either(Effect.timeout(response.text, "2 seconds"))
         expect(Either.isLeft(result) && result.left._tag).toBe("ResponseError")
-      }))
-
-    it.scopedLive("a body first read after its deadline passed fails with the deadline, and does not hang", () =>
-      Effect.gen(function*() {
-        const { url } = yield* server(stallsInBody("partial"))
-        const http = yield* client
-        // The deadline the LegitmarkClient hands its own transports.
-        const request = HttpClientRequest.get(`${url}/stalls`)
-        keepTimeout(request, 100)
-        const response = yield* http.execute(request)
-        yield* Effect.sleep("300 millis")
-        const result = yield* Effect.either(Effect.timeout(response.text, "2 seconds"))
-        expect(Either.isLeft(result) && result.left._tag).toBe("ResponseError")
-        if (Either.isLeft(result)) expect(causes(result.left).some((c) => c instanceof DeadlineExceeded)).toBe(true)
       }))
 
     it.scopedLive("a body read whole is answered again by its stream", () =>
@@ -321,22 +313,6 @@ const tlsServer = Effect.gen(function*() {
   return `https://127.0.0.1:${port}`
 })
 
-// undici's body tells no one it has all arrived, so its deadline ends an unread body, whole or not;
-// node:http's says so (\`complete\`).
-describe("AgentHttpClient deadline", () => {
-  it.scopedLive("an answer that came whole in time is read after its deadline: the deadline was met", () =>
-    Effect.gen(function*() {
-      const { url } = yield* server((_, response) => response.end("on time"))
-      const http = yield* Effect.map(Layer.build(AgentHttpClient.layer), Context.get(HttpClient.HttpClient))
-      const request = HttpClientRequest.get(`${url}/quick`)
-      keepTimeout(request, 100)
-      const response = yield* http.execute(request)
-      // The reader is late; the server was not.
-      yield* Effect.sleep("300 millis")
-      expect(yield* Effect.timeout(response.text, "2 seconds")).toBe("on time")
-    }))
-})
-
 describe("AgentHttpClient keep-alive", () => {
   it.scopedLive("closes an idle connection before the server's announced keep-alive timeout", () =>
     Effect.gen(function*() {
@@ -378,5 +354,231 @@ describe("AgentHttpClient over TLS", () => {
         ) => (typeof c === "object" && c !== null && "code" in c ? c.code : null))
         expect(codes).toContain("DEPTH_ZERO_SELF_SIGNED_CERT")
       }
+    }))
+})
+
+// Every transport's path for the client: the own transports provide theirs, any other HttpClient gets the
+// generic one. The same requests must give the same answers and the same typed failures.
+const paths: ReadonlyArray<readonly [string, Effect.Effect<Transport.Service, never, Scope.Scope>]> = [
+  ["AgentHttpClient", Effect.map(Layer.build(AgentHttpClient.layer), Context.get(Transport.Transport))],
+  ["UndiciHttpClient", Effect.map(Layer.build(UndiciHttpClient.layer), Context.get(Transport.Transport))],
+  [
+    "generic, over NodeHttpClient.layerUndici",
+    Effect.map(
+      Layer.build(NodeHttpClient.layerUndici),
+      (context) => HttpClientTransport.make(Context.get(context, HttpClient.HttpClient))
+    )
+  ],
+  [
+    "generic, over FetchHttpClient.layer",
+    Effect.map(
+      Layer.build(FetchHttpClient.layer),
+      (context) => HttpClientTransport.make(Context.get(context, HttpClient.HttpClient))
+    )
+  ]
+]
+
+const limits = (maxBytes = 1024, timeout?: number): Transport.Limits => ({ maxBytes, timeout })
+
+for (const [name, path] of paths) {
+  describe(`the Transport path: ${name}`, () => {
+    it.scopedLive("answers the status, the headers and the body, read whole", () =>
+      Effect.gen(function*() {
+        const { seen, url } = yield* server((_, response, body) => {
+          response.writeHead(201, { "content-type": "application/json", "x-request-id": "r-1" })
+          response.end(JSON.stringify({ echoed: body.toString("utf8") }))
+        })
+        const transport = yield* path
+        const answer = yield* transport.send(
+          HttpClientRequest.post(`${url}/api/v2/sr`).pipe(
+            HttpClientRequest.setUrlParams({ a: "1" }),
+            HttpClientRequest.bodyText("hello", "text/plain")
+          ),
+          limits(1024, 5_000)
+        )
+        expect(answer.status).toBe(201)
+        expect(answer.headers["x-request-id"]).toBe("r-1")
+        expect(new TextDecoder().decode(answer.body)).toBe(JSON.stringify({ echoed: "hello" }))
+        expect(seen[0]).toMatchObject({ method: "POST", url: "/api/v2/sr?a=1" })
+      }))
+
+    it.scopedLive("no answer within the deadline: Timeout, and the request is aborted on the wire", () =>
+      Effect.gen(function*() {
+        const { aborted, url } = yield* server(() => {
+          // Never answers.
+        })
+        const transport = yield* path
+        const failure = yield* Effect.flip(transport.send(HttpClientRequest.get(`${url}/slow`), limits(1024, 200)))
+        expect(failure).toMatchObject({ _tag: "Timeout", millis: 200 })
+        yield* Deferred.await(aborted).pipe(Effect.timeout("5 seconds"))
+      }))
+
+    it.scopedLive("headers in time but the body stalls: Timeout too, the deadline covers the body", () =>
+      Effect.gen(function*() {
+        const { aborted, url } = yield* server(stallsInBody("{\"success\": true"))
+        const transport = yield* path
+        const failure = yield* Effect.flip(transport.send(HttpClientRequest.get(`${url}/stalls`), limits(1024, 200)))
+        expect(failure._tag).toBe("Timeout")
+        yield* Deferred.await(aborted).pipe(Effect.timeout("5 seconds"))
+      }))
+
+    it.scopedLive("a body past the limit: TooLarge with the answer's status, and reading stops", () =>
+      Effect.gen(function*() {
+        let written = 0
+        const { aborted, url } = yield* server((_, response) => {
+          // No length: chunks until the client goes away, at most 64 MB.
+          response.writeHead(200, { "content-type": "application/json", "x-request-id": "big" })
+          const more = () => {
+            while (written < 64 * 1024 * 1024 && !response.destroyed) {
+              written += 1024
+              if (!response.write("x".repeat(1024))) return void response.once("drain", more)
+            }
+            response.end()
+          }
+          more()
+        })
+        const transport = yield* path
+        const failure = yield* Effect.flip(transport.send(HttpClientRequest.get(`${url}/big`), limits(4096, 5_000)))
+        assert(failure._tag === "TooLarge", `expected TooLarge, got ${failure._tag}`)
+        expect(failure.limit).toBe(4096)
+        expect(failure.received).toBeGreaterThan(4096)
+        expect(failure.head.status).toBe(200)
+        expect(failure.head.headers["x-request-id"]).toBe("big")
+        yield* Deferred.await(aborted).pipe(Effect.timeout("5 seconds"))
+      }))
+
+    it.scopedLive("a body whose length is past the limit: TooLarge", () =>
+      Effect.gen(function*() {
+        const { url } = yield* server((_, response) => {
+          response.writeHead(200, { "content-length": "8192" })
+          response.end("y".repeat(8192))
+        })
+        const transport = yield* path
+        const failure = yield* Effect.flip(transport.send(HttpClientRequest.get(`${url}/big`), limits(4096)))
+        expect(failure).toMatchObject({ _tag: "TooLarge", limit: 4096 })
+      }))
+
+    it.scopedLive("a refused connection: ConnectionFailed with Node's code, proven not connected", () =>
+      Effect.gen(function*() {
+        const closed = yield* Effect.scoped(Effect.map(server(() => {}), (s) => s.url))
+        const transport = yield* path
+        const failure = yield* Effect.flip(transport.send(HttpClientRequest.get(`${closed}/api`), limits()))
+        expect(failure).toMatchObject({ _tag: "ConnectionFailed", code: "ECONNREFUSED", connected: false })
+      }))
+
+    it.scopedLive("a connection dropped before the answer: ConnectionFailed, which may have reached the server", () =>
+      Effect.gen(function*() {
+        const { url } = yield* server((request) => request.socket.destroy())
+        const transport = yield* path
+        const failure = yield* Effect.flip(transport.send(HttpClientRequest.get(`${url}/drop`), limits()))
+        expect(failure).toMatchObject({ _tag: "ConnectionFailed", connected: true })
+      }))
+
+    it.scopedLive("an empty answer is an empty body", () =>
+      Effect.gen(function*() {
+        const { url } = yield* server((_, response) => {
+          response.writeHead(204)
+          response.end()
+        })
+        const transport = yield* path
+        const answer = yield* transport.send(HttpClientRequest.del(`${url}/x`), limits())
+        expect(answer.status).toBe(204)
+        expect(answer.body.byteLength).toBe(0)
+      }))
+
+    it.scopedLive("a streamed request body that fails: RequestFailed with the stream's error", () =>
+      Effect.gen(function*() {
+        const { url } = yield* server((_, response) => response.end())
+        const transport = yield* path
+        const broken = new Error("the photo could not be read")
+        const failure = yield* Effect.flip(
+          transport.send(
+            HttpClientRequest.put(`${url}/upload`).pipe(
+              HttpClientRequest.bodyStream(
+                Stream.concat(Stream.make(new Uint8Array([1, 2, 3])), Stream.fail(broken)),
+                { contentLength: 10 }
+              )
+            ),
+            limits()
+          )
+        )
+        expect(failure).toMatchObject({ _tag: "RequestFailed", reason: "Body", cause: broken })
+      }))
+
+    it.scopedLive("interrupting a request in flight aborts it on the wire", () =>
+      Effect.gen(function*() {
+        const { aborted, url } = yield* server(() => {
+          // Never answers.
+        })
+        const transport = yield* path
+        const fiber = yield* Effect.fork(transport.send(HttpClientRequest.get(`${url}/slow`), limits(1024, 60_000)))
+        yield* Effect.sleep("100 millis")
+        yield* Fiber.interrupt(fiber)
+        yield* Deferred.await(aborted).pipe(Effect.timeout("5 seconds"))
+      }))
+  })
+}
+
+describe("which path the client takes", () => {
+  const srUuid = "8e61c991-553a-4a58-9eb6-561b64c11908"
+  const answering = server((_, response) => {
+    response.writeHead(404, { "content-type": "application/json" })
+    response.end(JSON.stringify({ success: false, error: { message: "Not found" } }))
+  })
+  const client = (transport: Layer.Layer<HttpClient.HttpClient | Transport.Transport>, baseUrl: string) =>
+    Effect.map(
+      Layer.build(
+        LegitmarkClient.layer({ apiKey: Redacted.make("leo_test"), baseUrl }).pipe(
+          Layer.provide(Layer.merge(transport, RetryPolicy.none))
+        )
+      ),
+      Context.get(LegitmarkClient)
+    )
+
+  // The own transport's path, counting what goes through it.
+  const counted = (sent: Array<string>) =>
+    Layer.effectContext(
+      Effect.map(Transport.Transport, (own) =>
+        Context.make(HttpClient.HttpClient, own.httpClient).pipe(
+          Context.add(Transport.Transport, {
+            ...own,
+            send: (request, limits) =>
+              Effect.zipRight(Effect.sync(() => sent.push(request.url)), own.send(request, limits))
+          })
+        ))
+    ).pipe(Layer.provide(AgentHttpClient.layer))
+
+  it.scopedLive("the transport's own path, offered for the HttpClient it was given", () =>
+    Effect.gen(function*() {
+      const { seen, url } = yield* answering
+      const sent: Array<string> = []
+      const api = yield* client(counted(sent), url)
+      const error = yield* Effect.flip(api.serviceRequests.get(srUuid))
+      expect(error._tag).toBe("NotFoundError")
+      expect(sent).toEqual([`${url}/api/v2/sr/${srUuid}`])
+      expect(seen).toHaveLength(1)
+    }))
+
+  it.scopedLive("the generic path for a wrapped HttpClient, even when its transport offers a path", () =>
+    Effect.gen(function*() {
+      const { seen, url } = yield* answering
+      const sent: Array<string> = []
+      const wrapped = Layer.effectContext(
+        Effect.map(Effect.context<HttpClient.HttpClient | Transport.Transport>(), (context) =>
+          Context.add(
+            context,
+            HttpClient.HttpClient,
+            HttpClient.mapRequest(
+              Context.get(context, HttpClient.HttpClient),
+              HttpClientRequest.setHeader("x-wrapped", "yes")
+            )
+          ))
+      ).pipe(Layer.provide(counted(sent)))
+      const api = yield* client(wrapped, url)
+      const error = yield* Effect.flip(api.serviceRequests.get(srUuid))
+      expect(error._tag).toBe("NotFoundError")
+      // The wrapper ran; the path of the HttpClient it wraps was not taken around it.
+      expect(sent).toEqual([])
+      expect(seen[0]?.headers["x-wrapped"]).toBe("yes")
     }))
 })

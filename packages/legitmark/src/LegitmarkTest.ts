@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import { LegitmarkClient } from "@effect-legitmark/client"
+import type * as Endpoints from "@effect-legitmark/client/Endpoints"
 import * as Errors from "@effect-legitmark/client/LegitmarkError"
 import * as Photo from "@effect-legitmark/client/Photo"
 import * as SR from "@effect-legitmark/schema/ServiceRequest"
@@ -29,16 +30,6 @@ import * as TestApi from "./internal/testApi.js"
 import * as TestPhoto from "./internal/testPhoto.js"
 import { Legitmark } from "./Legitmark.js"
 
-type ClientService = LegitmarkClient.Service
-type Group = keyof ClientService
-type EffectMethodOf<G extends Group> = {
-  [M in keyof ClientService[G] & string]: ClientService[G][M] extends (...args: Array<never>) => Effect.Effect<
-    infer _A,
-    infer _E
-  > ? M :
-    never
-}[keyof ClientService[G] & string]
-
 /**
  * The test Layer's types, merged with its Tag: `LegitmarkTest.Options`, `LegitmarkTest.Service`…
  *
@@ -46,23 +37,19 @@ type EffectMethodOf<G extends Group> = {
  */
 export declare namespace LegitmarkTest {
   /**
-   * A client method that sends one request, as `"<group>.<method>"` (`media.upload` sends two:
-   * `media.intent`, then `media.put`).
+   * A client method that sends one request, as `"<group>.<method>"`: a declared endpoint
+   * (`media.upload` sends two: `media.intent`, then `media.put`).
    *
    * @since 0.1.0
    */
-  export type Method = Exclude<{ [G in Group]: `${G}.${EffectMethodOf<G>}` }[Group], "media.upload">
+  export type Method = Endpoints.Name
 
   /**
    * The exact error union of a method.
    *
    * @since 0.1.0
    */
-  export type ErrorOf<M extends Method> = M extends `${infer G extends Group}.${infer N}` ?
-    N extends keyof ClientService[G] ?
-      ClientService[G][N] extends (...args: Array<never>) => Effect.Effect<infer _A, infer E> ? E : never :
-    never :
-    never
+  export type ErrorOf<M extends Method> = Endpoints.ErrorOf<Endpoints.ByName<M>>
 
   /**
    * An answer written out: its status, headers and body (JSON, or a string sent as is).

@@ -23,6 +23,10 @@ export * as Progress from "./Progress.js"
  */
 export * as RateLimit from "./RateLimit.js"
 /**
+ * @since 0.2.0
+ */
+export * as Route from "./Route.js"
+/**
  * @since 0.1.0
  */
 export * as ServiceRequest from "./ServiceRequest.js"

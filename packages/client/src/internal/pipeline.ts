@@ -5,12 +5,11 @@
 import { ErrorBody, type FieldError } from "@effect-legitmark/schema/ErrorBody"
 import * as Json from "@effect-legitmark/schema/Json"
 import { LimitType, type RateLimitDetails } from "@effect-legitmark/schema/RateLimit"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as Headers from "@effect/platform/Headers"
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as DefaultServices from "effect/DefaultServices"
@@ -25,82 +24,58 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
+import * as Endpoints from "../Endpoints.js"
 import * as Errors from "../LegitmarkError.js"
 import * as RateLimiter from "../RateLimiter.js"
 import * as RetryPolicy from "../RetryPolicy.js"
-import { deadline, DeadlineExceeded, ownTransports } from "./deadline.js"
+import * as Transport from "../Transport.js"
+import { concat } from "./bytes.js"
 import * as S3Error from "./s3Error.js"
-import { BodyTooLarge, readText } from "./transport.js"
 
-/** The errors that only some endpoints can produce, chosen per operation. */
-export type ExpectedTag = "InvalidRequestError" | "ValidationError" | "NotFoundError" | "ConflictError" | "InDoubtError"
-
-type ExpectedError<T extends ExpectedTag> = Extract<Errors.LegitmarkError, { readonly _tag: T }>
-
-/** One call: what to send, how to read the answer, and how it may fail and be retried. */
-export interface Operation<A, T extends ExpectedTag> {
-  readonly span: string
+/**
+ * One call of a declared endpoint, as the pipeline reads it from its start to its outcome: the endpoint
+ * (its route, answer, errors, retry safety, span attributes), the checked input, and the request built
+ * from it.
+ */
+export interface Operation {
+  /** `"<group>.<name>"`: the call's span is `Legitmark.<name>`. */
+  readonly name: string
+  readonly endpoint: Endpoints.Any
+  readonly input: unknown
   readonly request: HttpClientRequest.HttpClientRequest
-  /** Reads the answer: its JSON, or its text when `json` is false (a presigned PUT answers no JSON). */
-  readonly decode: (u: unknown) => Effect.Effect<A, ParseResult.ParseError>
-  readonly json?: boolean
-  readonly expected: ReadonlyArray<T>
-  /** GETs, the upload intent and PUT are; create and submit are not. */
-  readonly idempotent: boolean
-  /**
-   * For a call that is not idempotent: asks the server, after a failure that does not prove it did not
-   * act, whether it did. `Some` is the call's result as the server has it (nothing is re-sent); `None`
-   * means it has not acted (the call is re-sent only if the failure was an answer, not a timeout or a
-   * lost connection); a failure means it cannot be told, and the original failure stands.
-   */
-  readonly reconcile?: Effect.Effect<Option.Option<A>, unknown>
-  /**
-   * Set when `reconcile` may lag behind the server (the public lookup by reference id): its `None` proves
-   * that the server did not act only once `inDoubtWindow` has passed since the latest attempt was sent,
-   * whatever the failure. Until then the call fails with an `InDoubtError` (list it in `expected`), and
-   * the client remembers the attempts under `key`, so that a later call with the same key sends nothing
-   * while they may still land.
-   */
-  readonly doubt?: { readonly key: string; readonly referenceId: string }
-  readonly attributes?: Record<string, unknown>
 }
 
 export interface Pipeline {
-  /** A request to the API host (`"api"`) or the upload-intent host (`"asset"`), with auth and defaults. */
-  readonly request: (
-    method: "GET" | "POST",
-    path: string,
-    options?: RequestOptions
-  ) => HttpClientRequest.HttpClientRequest
-  readonly execute: <A, T extends ExpectedTag>(
-    operation: Operation<A, T>
-  ) => Effect.Effect<A, ExpectedError<T> | Errors.CommonError>
+  /** Calls a declared endpoint: checks the arguments, builds the request, and sends it through the pipeline. */
+  readonly call: (
+    name: string,
+    endpoint: Endpoints.Any,
+    args: ReadonlyArray<unknown>
+  ) => Effect.Effect<unknown, Errors.LegitmarkError>
   /**
    * Whether the transport sends a streamed body with its `Content-Length`, as a presigned PUT must carry
    * it: the client's own transports do; `fetch` sends any stream chunked, and other transports are not
    * known to, so an upload through them is read whole.
    */
   readonly streamsSizedBodies: boolean
-  /** Runs `self`, several calls, in a span of the client's (each call makes its own in `execute`). */
+  /** Runs `self`, several calls, in a span of the client's (each call makes its own). */
   readonly withSpan: (
     name: string,
     options: Tracer.SpanOptions
   ) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
-export interface RequestOptions {
-  /** The API host (default) or the upload-intent host. */
-  readonly host?: "api" | "asset"
-  readonly urlParams?: Readonly<Record<string, string>>
-  /** Overrides the client's `Accept-Language` for this call. */
-  readonly acceptLanguage?: string | undefined
-  /** Whether to send the API key; false for the public lookup. Default true. */
-  readonly auth?: boolean
-}
+/** Whether `endpoint` declares that it can fail with the error tagged `tag`. */
+const expects = (endpoint: Endpoints.Any, tag: Errors.LegitmarkError["_tag"]) =>
+  endpoint.errors.some((error) => error._tag === tag)
 
 export interface PipelineOptions {
-  readonly httpClient: HttpClient.HttpClient
+  /** How requests are sent: the transport's own path, or the generic one over any `HttpClient`. */
+  readonly transport: Transport.Service
+  /** Whether the transport is an `HttpClient` of someone else's, whose code may read the current span. */
+  readonly foreign: boolean
   readonly apiKey: Redacted.Redacted<string>
   readonly baseUrl: string
   readonly assetUrl: string
@@ -151,37 +126,16 @@ const requestIdHeaders = ["x-request-id", "x-amzn-requestid", "x-amz-request-id"
 
 const callOf = (
   request: HttpClientRequest.HttpClientRequest,
-  response?: HttpClientResponse.HttpClientResponse,
+  headers?: Headers.Headers,
   said?: Said
 ) => {
-  const requestId = response && requestIdHeaders.map((h) => response.headers[h]).find((v) => v !== undefined)
+  const requestId = headers && requestIdHeaders.map((h) => headers[h]).find((v) => v !== undefined)
   return {
     method: request.method,
     url: safeUrl(request.url),
     ...(requestId === undefined || said === undefined ? {} : { requestId: said(requestId) })
   }
 }
-
-// The first link of an error's `cause` chain (a few deep) that `pick` recognises.
-const inCauses = <A>(cause: unknown, pick: (link: object) => A | undefined): A | undefined => {
-  for (let current = cause, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
-    const found = pick(current)
-    if (found !== undefined) return found
-    current = "cause" in current ? current.cause : undefined
-  }
-  return undefined
-}
-
-// Node reports why a connection failed in a `code` somewhere down the cause chain.
-const errorCode = (cause: unknown): string | undefined =>
-  inCauses(cause, (link) => ("code" in link && typeof link.code === "string" ? link.code : undefined))
-
-// Failures that prove the request never reached a server.
-const notConnectedCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
-
-// A request body stream (a photo) that failed to read surfaces as the cause of a transport error.
-const bodyError = (cause: unknown): Errors.InvalidRequestError | undefined =>
-  inCauses(cause, (link) => (link instanceof Errors.InvalidRequestError ? link : undefined))
 
 const timeoutError = (request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) =>
   new Errors.TimeoutError({
@@ -190,47 +144,49 @@ const timeoutError = (request: HttpClientRequest.HttpClientRequest, timeout: Dur
     timeout
   })
 
-const transportError = <T extends ExpectedTag>(
-  error: HttpClientError.HttpClientError,
+/** What a transport's failure to answer means for this operation. */
+const failureError = (
+  failure: Transport.Failure,
   request: HttpClientRequest.HttpClientRequest,
-  expected: ReadonlyArray<T>,
+  endpoint: Endpoints.Any,
   timeout: Duration.Duration,
   said: Said
-): Errors.TransportError | Errors.TimeoutError | Errors.UnexpectedResponseError | ExpectedError<T> => {
-  // The answer was larger than the client reads: its status came, its body was cut short on purpose.
-  const tooLarge = inCauses(error.cause, (link) => (link instanceof BodyTooLarge ? link : undefined))
-  if (tooLarge !== undefined && error._tag === "ResponseError") {
-    return new Errors.UnexpectedResponseError({
-      ...callOf(request, error.response, said),
-      status: error.response.status,
-      message: `The answer to ${request.method} ${safeUrl(request.url)} is larger than the client reads`,
-      issue:
-        `answer larger than ${tooLarge.limit} bytes (maxResponseBytes): reading stopped after ${tooLarge.received}`,
-      body: ""
-    })
+): Errors.LegitmarkError => {
+  switch (failure._tag) {
+    case "Timeout":
+      return timeoutError(request, timeout)
+    case "TooLarge":
+      // The answer was larger than the client reads: its status came, its body was cut short on purpose.
+      return new Errors.UnexpectedResponseError({
+        ...callOf(request, failure.head.headers, said),
+        status: failure.head.status,
+        message: `The answer to ${request.method} ${safeUrl(request.url)} is larger than the client reads`,
+        issue:
+          `answer larger than ${failure.limit} bytes (maxResponseBytes): reading stopped after ${failure.received}`,
+        body: ""
+      })
+    case "RequestFailed":
+      // A request body stream (a photo) that failed to read.
+      if (
+        failure.reason === "Body" && failure.cause instanceof Errors.InvalidRequestError &&
+        expects(endpoint, "InvalidRequestError")
+      ) {
+        return failure.cause
+      }
+      return new Errors.UnexpectedResponseError({
+        ...callOf(request),
+        message: `The request could not be sent (${failure.reason})`,
+        issue: failure.reason,
+        body: ""
+      })
+    case "ConnectionFailed":
+      return new Errors.TransportError({
+        ...callOf(request, failure.head?.headers, said),
+        message: `Connection failed${failure.code ? ` (${failure.code})` : ""}`,
+        connected: failure.connected,
+        ...(failure.code === undefined ? {} : { code: failure.code })
+      })
   }
-  // A transport that keeps the deadline itself aborted the call.
-  if (inCauses(error.cause, (link) => link instanceof DeadlineExceeded || undefined)) {
-    return timeoutError(request, timeout)
-  }
-  const unreadable = (expected as ReadonlyArray<ExpectedTag>).includes("InvalidRequestError") && bodyError(error.cause)
-  if (unreadable) return unreadable as ExpectedError<T>
-  if (error._tag === "RequestError" && error.reason !== "Transport") {
-    return new Errors.UnexpectedResponseError({
-      ...callOf(request),
-      message: `The request could not be sent (${error.reason})`,
-      issue: error.reason,
-      body: ""
-    })
-  }
-  const code = errorCode(error.cause)
-  const connected = error._tag === "ResponseError" || code === undefined || !notConnectedCodes.has(code)
-  return new Errors.TransportError({
-    ...callOf(request, error._tag === "ResponseError" ? error.response : undefined, said),
-    message: `Connection failed${code ? ` (${code})` : ""}`,
-    connected,
-    ...(code === undefined ? {} : { code })
-  })
 }
 
 // An answer nested deeper than any the API gives is refused whole: code that walks it recursively (Effect's
@@ -301,12 +257,12 @@ const delayInMessage = (message: string | undefined): Duration.Duration | undefi
  * `retry_after_seconds`, else its message. One reading for the error and the rate limiter alike.
  */
 const askedDelay = (
-  response: HttpClientResponse.HttpClientResponse,
+  headers: Headers.Headers,
   error: ErrorBody["error"] | undefined,
   now: number
 ): Duration.Duration | undefined => {
   const details = typeof error?.details === "object" && error.details !== null ? error.details : undefined
-  return parseRetryAfter(response.headers["retry-after"], now) ??
+  return parseRetryAfter(headers["retry-after"], now) ??
     (details?.retry_after_seconds === undefined ? undefined : Duration.seconds(details.retry_after_seconds)) ??
     delayInMessage(error?.message)
 }
@@ -322,11 +278,10 @@ const levelHeaders = { partner: headersOf("partner"), user: headersOf("user") }
 
 // What an answer says about the rate limit, for the `RateLimiter`: its headers, and on a 429 the wait asked for.
 const rateLimitAnswer = (
-  response: HttpClientResponse.HttpClientResponse,
+  { headers: h, status }: Transport.Head,
   text: string,
   now: number
 ): RateLimiter.Answer => {
-  const h = response.headers
   const levels: Array<RateLimiter.Level> = []
   for (const names of [levelHeaders.partner, levelHeaders.user]) {
     const limit = numberHeader(h[names.limit])
@@ -338,18 +293,18 @@ const rateLimitAnswer = (
       resetAt: parseResetMillis(h[names.reset], now)
     })
   }
-  if (response.status !== 429) return { status: response.status, levels }
+  if (status !== 429) return { status, levels }
   const resets = levels.flatMap((l) => (l.remaining === 0 && l.resetAt !== undefined ? [l.resetAt - now] : []))
-  const retryAfter = askedDelay(response, errorOf(text), now) ??
+  const retryAfter = askedDelay(h, errorOf(text), now) ??
     (resets.length === 0 ? undefined : Duration.millis(Math.max(0, ...resets)))
-  return { status: response.status, levels, retryAfter }
+  return { status, levels, retryAfter }
 }
 
 const decodeLimitType = Schema.decodeSync(LimitType)
 
 const rateLimitError = (
   call: ReturnType<typeof callOf>,
-  response: HttpClientResponse.HttpClientResponse,
+  h: Headers.Headers,
   base: { readonly status: number; readonly message: string; readonly code?: string },
   error: ErrorBody["error"] | undefined,
   now: number,
@@ -358,7 +313,6 @@ const rateLimitError = (
   const details: RateLimitDetails | undefined = typeof error?.details === "object" && error.details !== null ?
     error.details :
     undefined
-  const h = response.headers
   // The body names the limit that was hit; otherwise the exhausted header set, partner first.
   const level = details?.limit_type === "user_level" ||
       (details?.limit_type === undefined && h[levelHeaders.user.remaining] === "0" &&
@@ -372,7 +326,7 @@ const rateLimitError = (
       ? Math.max(0, details.limit - details.current_usage)
       : undefined)
   const resetAt = parseReset(h[names.reset], now) ?? parseReset(details?.reset_time, now)
-  const retryAfter = askedDelay(response, error, now) ??
+  const retryAfter = askedDelay(h, error, now) ??
     (resetAt === undefined ? undefined : Duration.millis(Math.max(0, DateTime.toEpochMillis(resetAt) - now)))
   const limitType = details?.limit_type !== undefined ?
     decodeLimitType(said(details.limit_type)) :
@@ -405,21 +359,20 @@ const saidIssue = (issue: FieldError, said: Said): FieldError => ({
 })
 
 /** The one error mapping: a non-2xx answer to the error its status means for this operation. */
-const errorFromResponse = <T extends ExpectedTag>(
+const errorFromResponse = (
   request: HttpClientRequest.HttpClientRequest,
-  response: HttpClientResponse.HttpClientResponse,
+  { headers, status }: Transport.Head,
   text: string,
-  expected: ReadonlyArray<T>,
+  endpoint: Endpoints.Any,
   now: number,
   said: Said
-): ExpectedError<T> | Errors.CommonError => {
-  const status = response.status
+): Errors.LegitmarkError => {
   // A storage host refusing an upload answers in S3's XML, read as the API's own error body.
   const storage = S3Error.parse(text)
   const error = errorOf(text) ?? (storage && S3Error.asApiError(storage))
   const call = storage?.requestId === undefined ?
-    callOf(request, response, said) :
-    { requestId: said(storage.requestId), ...callOf(request, response, said) }
+    callOf(request, headers, said) :
+    { requestId: said(storage.requestId), ...callOf(request, headers, said) }
   const code = typeof error?.details === "string" ? said(error.details) : undefined
   const base = {
     status,
@@ -434,43 +387,34 @@ const errorFromResponse = <T extends ExpectedTag>(
       issue: `status ${status} is not an answer this call can give`,
       body: said(text)
     })
-  const when = <K extends T>(tag: K, make: () => ExpectedError<K>) =>
-    (expected as ReadonlyArray<ExpectedTag>).includes(tag) ? make() : unexpected()
+  const when = (tag: Errors.LegitmarkError["_tag"], make: () => Errors.LegitmarkError) =>
+    expects(endpoint, tag) ? make() : unexpected()
 
   if (status === 401 || status === 403) return new Errors.AuthenticationError({ ...call, ...base })
-  if (status === 429) return rateLimitError(call, response, base, error, now, said)
+  if (status === 429) return rateLimitError(call, headers, base, error, now, said)
   if (status >= 500) {
-    const retryAfter = askedDelay(response, error, now)
+    const retryAfter = askedDelay(headers, error, now)
     return new Errors.ServerError({ ...call, ...base, ...(retryAfter === undefined ? {} : { retryAfter }) })
   }
   if (status === 400 || status === 411 || status === 413 || status === 422) {
     return when(
-      "ValidationError" as T,
+      "ValidationError",
       () =>
         new Errors.ValidationError({
           ...call,
           ...base,
           issues: (error?.errors ?? []).slice(0, maxIssues).map((issue) => saidIssue(issue, said))
-        }) as ExpectedError<T>
+        })
     )
   }
   if (status === 404) {
-    return when("NotFoundError" as T, () => new Errors.NotFoundError({ ...call, ...base }) as ExpectedError<T>)
+    return when("NotFoundError", () => new Errors.NotFoundError({ ...call, ...base }))
   }
   if (status === 409) {
-    return when("ConflictError" as T, () => new Errors.ConflictError({ ...call, ...base }) as ExpectedError<T>)
+    return when("ConflictError", () => new Errors.ConflictError({ ...call, ...base }))
   }
   return unexpected()
 }
-
-// Redirects are never followed, so an answer can only come from a configured host (fetch follows them
-// unless told not to; undici and node:http never do).
-const noRedirects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(
-    Effect.serviceOption(FetchHttpClient.RequestInit),
-    (init) =>
-      Effect.provideService(self, FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
-  )
 
 // A 2xx whose body could not be read: the server acted, only its answer was lost.
 const isUnreadableSuccess = (error: Errors.LegitmarkError) =>
@@ -486,6 +430,11 @@ const isInDoubt = (error: Errors.LegitmarkError): error is InDoubtFailure =>
 // No answer came: the request may still be on its way through the server.
 const isUnanswered = (error: InDoubtFailure) => error._tag === "TimeoutError" || error._tag === "TransportError"
 
+/** What one call carries from an attempt to the next: the rate limiter's permit of its latest request. */
+interface CallState {
+  permit: RateLimiter.Permit | undefined
+}
+
 /** What is known of a call's attempts that may still land. Times in epoch ms. */
 interface Doubt {
   /** When the first attempt in doubt was sent, and the latest. */
@@ -498,29 +447,25 @@ interface Doubt {
 
 // The tracer every fiber has until the application provides one. Its spans are exported nowhere.
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+// The clock every fiber has until the application provides one: the one transports' timers keep to.
+const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
+// Node's timers hold at most 2^31 - 1 ms; a longer deadline is left to the Clock.
+const maxTimerMs = 2_147_483_647
+
+// Text as `Response.text()` decodes it: UTF-8, a byte-order mark dropped.
+const utf8 = new TextDecoder()
 
 export const make = (options: PipelineOptions): Pipeline => {
-  const { inDoubtWindow, maxResponseBytes, rateLimitKey, rateLimiter, timeout } = options
+  const { inDoubtWindow, maxResponseBytes, rateLimitKey, rateLimiter, timeout, transport } = options
   const said = saying(Redacted.value(options.apiKey))
   // The client's memory of calls that may still land, by their `doubt.key` (creates, by reference id).
   const doubts = MutableHashMap.empty<string, Doubt>()
-  // One span per call, the client's: a transport's own span per request would repeat it at a cost
-  // comparable to the rest of the call (the client's own transports make none). Without that span
-  // no trace headers (traceparent, b3) are sent either: they would tell Legitmark, and any storage host,
-  // the ids of the partner's own traces.
-  // Decided once: the client's own transport keeps the timeout, makes no span, follows no redirect and
-  // sends a streamed body with its length.
-  const own = ownTransports.has(options.httpClient)
-  const httpClient = own ? options.httpClient : HttpClient.withTracerDisabledWhen(options.httpClient, () => true)
-  // The client's transport never follows a redirect; any other is told not to.
-  const execute = own
-    ? (request: HttpClientRequest.HttpClientRequest) => httpClient.execute(request)
-    : (request: HttpClientRequest.HttpClientRequest) => noRedirects(httpClient.execute(request))
   // Under the native tracer, on the client's own transport, nothing but the client's code could see a
   // span (only a provided tracer exports them, and no other code runs in the call), so none is made: a
   // call's span cost about a quarter of its CPU at 32 calls in flight (`pnpm bench`). A provided tracer
   // gets every span, and so does a call through any other HttpClient, whose code may read the current span.
-  const unseen = (fiber: Fiber.RuntimeFiber<unknown, unknown>) => own && fiber.currentTracer === nativeTracer
+  const unseen = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+    !options.foreign && fiber.currentTracer === nativeTracer
   const withSpan: Pipeline["withSpan"] = (name, spanOptions) => (self) =>
     Effect.withFiberRuntime((fiber) => unseen(fiber) ? self : Effect.withSpan(self, name, spanOptions))
   // A call's span, where unseen, is made for a failure only: the error (as it was, not as a caller's span
@@ -532,70 +477,85 @@ export const make = (options: PipelineOptions): Pipeline => {
         : Effect.withSpan(self, name, spanOptions)
     )
 
-  const attempt = <A, T extends ExpectedTag>(
-    operation: Operation<A, T>
-  ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
-    const { request } = operation
+  // The timeout is the server's time to answer, body included. On the live clock the transport keeps it
+  // (with a timer); under any other (a TestClock, a scaled clock) it is the Clock's.
+  const timeoutMillis = Duration.toMillis(timeout)
+  const timer = Duration.isFinite(timeout) && timeoutMillis <= maxTimerMs ? timeoutMillis : undefined
+  const unlimited: Transport.Limits = { timeout: undefined, maxBytes: maxResponseBytes }
+  const limits: Transport.Limits = { timeout: timer, maxBytes: maxResponseBytes }
+  const timedOut = () => new Transport.Timeout({ millis: timeoutMillis })
+  const send = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.clockWith((clock) =>
+      clock === liveClock && timer !== undefined ?
+        transport.send(request, limits) :
+        Duration.isFinite(timeout) ?
+        Effect.timeoutFail(transport.send(request, unlimited), { duration: timeout, onTimeout: timedOut }) :
+        transport.send(request, unlimited)
+    )
+
+  const attempt = (operation: Operation, state: CallState): Effect.Effect<unknown, Errors.LegitmarkError> => {
+    const { endpoint, input, request } = operation
     // For messages only (failures, Debug lines): not worked out on a call that needs none.
     const call = () => `${request.method} ${safeUrl(request.url)}`
     // The budget is the API key's: a request sent without it (the public lookup, a presigned upload)
     // neither waits for the limiter nor teaches it.
     const limited = request.headers["authorization"] !== undefined
-    const send = Effect.flatMap(
-      execute(request),
-      (response) => Effect.map(readText(response, maxResponseBytes), (text) => ({ response, text }))
-    )
-    // The timeout is the server's time to answer: waiting for the rate limiter is not part of it.
-    const answered = deadline(
-      Effect.mapError(send, (error) => transportError(error, request, operation.expected, timeout, said)),
-      timeout,
-      () => timeoutError(request, timeout),
-      own ? request : undefined
+    const answered = Effect.mapError(
+      send(request),
+      (failure) => failureError(failure, request, endpoint, timeout, said)
     )
     const read = (
-      response: HttpClientResponse.HttpClientResponse,
+      answer: Transport.Answer,
       text: string,
       now: number
-    ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> => {
-      if (response.status < 200 || response.status >= 300) {
-        return Effect.fail(errorFromResponse(request, response, text, operation.expected, now, said))
+    ): Effect.Effect<unknown, Errors.LegitmarkError> => {
+      if (answer.status < 200 || answer.status >= 300) {
+        return Effect.fail(errorFromResponse(request, answer, text, endpoint, now, said))
       }
       const unexpected = (issue: string) =>
         new Errors.UnexpectedResponseError({
-          ...callOf(request, response, said),
-          status: response.status,
+          ...callOf(request, answer.headers, said),
+          status: answer.status,
           message: `The answer to ${call()} could not be read: ${said(issue.split("\n")[0] ?? "")}`,
           issue: said(issue),
           body: said(text)
         })
-      const parsed = operation.json === false ? Either.right(text) : parseJson(text)
+      const parsed = endpoint.answer.json ? parseJson(text) : Either.right(text)
       if (Either.isLeft(parsed)) return Effect.fail(unexpected(parsed.left))
       return Effect.mapError(
-        operation.decode(parsed.right),
+        endpoint.answer.decode(parsed.right, input),
         (e) => unexpected(ParseResult.TreeFormatter.formatErrorSync(e))
       )
     }
+    // The answer's text, and the time it was read, once the limiter has learned from it.
+    const observed = (answer: Transport.Answer, permit: RateLimiter.Permit | undefined) =>
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const text = utf8.decode(answer.body)
+        const seen = { answer, text, now }
+        return permit === undefined
+          ? Effect.succeed(seen)
+          : Effect.as(permit.observe(rateLimitAnswer(answer, text, now)), seen)
+      })
     // The limiter counts the request in flight from its permit to its answer; when no answer comes (a
-    // failure, a timeout, an interruption, even while waiting for the permit) it is told so.
+    // failure, a timeout, an interruption once the permit is taken) the permit is told so.
     const exchange = limited
-      ? Effect.onError(
-        Effect.zipRight(rateLimiter.acquire(rateLimitKey), answered),
-        () => rateLimiter.observe(rateLimitKey, RateLimiter.noAnswer)
-      )
-      : answered
-    const answer: Effect.Effect<A, ExpectedError<T> | Errors.CommonError> = Effect.flatMap(
-      exchange,
-      ({ response, text }) =>
-        Effect.clockWith((clock) => {
-          const now = clock.unsafeCurrentTimeMillis()
-          const result = read(response, text, now)
-          return limited
-            ? Effect.zipRight(rateLimiter.observe(rateLimitKey, rateLimitAnswer(response, text, now)), result)
-            : result
+      ? Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(rateLimiter.acquire(rateLimitKey, state.permit)), (permit) => {
+          state.permit = permit
+          return Effect.onError(
+            restore(Effect.flatMap(answered, (answer) => observed(answer, permit))),
+            () => permit.observe(RateLimiter.noAnswer)
+          )
         })
+      )
+      : Effect.flatMap(answered, (answer) => observed(answer, undefined))
+    const answer: Effect.Effect<unknown, Errors.LegitmarkError> = Effect.flatMap(
+      exchange,
+      ({ answer, now, text }) => read(answer, text, now)
     )
     // The log line of each attempt, only when Debug is logged (Effect would drop it after it was built).
-    return Effect.withFiberRuntime<A, ExpectedError<T> | Errors.CommonError>((fiber) =>
+    return Effect.withFiberRuntime<unknown, Errors.LegitmarkError>((fiber) =>
       LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
         ? answer
         : Effect.tapBoth(answer, {
@@ -605,21 +565,45 @@ export const make = (options: PipelineOptions): Pipeline => {
     )
   }
 
+  // The request of a call, as its endpoint declares it: the route's method on its host, or the URL given
+  // (a presigned upload); the client's headers and key, except to a storage host, which gets nothing of
+  // the client's; the query, and the body.
   const hosts = { api: options.baseUrl, asset: options.assetUrl }
-  const request: Pipeline["request"] = (method, path, requestOptions = {}) => {
-    const language = requestOptions.acceptLanguage ?? options.acceptLanguage
-    // Every header in one `make`: each `acceptJson`, `bearerToken`… afterwards would copy the request and
-    // its headers again. The key goes as `bearerToken` sends it; `authorization` is redacted wherever
-    // headers are shown.
+  const requestOf = (
+    endpoint: Endpoints.Any,
+    parts: Endpoints.Request<object>
+  ): HttpClientRequest.HttpClientRequest => {
+    const route = endpoint.route
+    const url = parts.url ?? `${route.host === "storage" ? "" : hosts[route.host]}${endpoint.path(parts.params)}`
+    const request = route.host === "storage"
+      ? HttpClientRequest.make(route.method)(url)
+      : HttpClientRequest.make(route.method)(
+        url,
+        parts.query === undefined
+          ? { headers: headersOf(route, parts) }
+          : { headers: headersOf(route, parts), urlParams: parts.query }
+      )
+    return parts.json === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, parts.json)
+  }
+  // Every header in one `make`: each `acceptJson`, `bearerToken`… afterwards would copy the request and its
+  // headers again. The key goes as `bearerToken` sends it; `authorization` is redacted wherever headers are
+  // shown.
+  const headersOf = (route: Endpoints.Any["route"], parts: Endpoints.Request<object>) => {
+    const language = parts.acceptLanguage ?? options.acceptLanguage
     const headers: Record<string, string> = { accept: "application/json", "user-agent": options.userAgent }
     if (language !== undefined) headers["accept-language"] = language
-    if (requestOptions.auth !== false) headers["authorization"] = `Bearer ${Redacted.value(options.apiKey)}`
-    const url = `${hosts[requestOptions.host ?? "api"]}${path}`
-    return HttpClientRequest.make(method)(
-      url,
-      requestOptions.urlParams === undefined ? { headers } : { headers, urlParams: requestOptions.urlParams }
-    )
+    if (route.access !== "public") headers["authorization"] = `Bearer ${Redacted.value(options.apiKey)}`
+    return headers
   }
+  // A body of known length (a photo): streamed with its length where the transport sends it so, else read
+  // whole first (at most 5 MB).
+  const withBody = (request: HttpClientRequest.HttpClientRequest, body: Endpoints.SizedBody) =>
+    transport.streamsSizedBodies ?
+      Effect.succeed(HttpClientRequest.setBody(request, HttpBody.stream(body.stream, body.contentType, body.size))) :
+      Effect.map(
+        Stream.runCollect(body.stream),
+        (chunks) => HttpClientRequest.setBody(request, HttpBody.uint8Array(concat(chunks), body.contentType))
+      )
 
   // Before re-sending a call that may have been acted on, ask the server what became of it:
   // - a check that finds the result answers the call: nothing is re-sent;
@@ -631,13 +615,15 @@ export const make = (options: PipelineOptions): Pipeline => {
   // - when the check itself fails, nothing is sent and the next attempt asks again.
   // With `doubt`, the attempts that may still land are remembered for the client's later calls (also
   // while one is in flight, and after an interruption), and the call fails with an `InDoubtError`.
-  const reconciledAttempts = <A, T extends ExpectedTag>(
-    operation: Operation<A, T>,
-    reconcile: Effect.Effect<Option.Option<A>, unknown>,
+  const reconciledAttempts = (
+    operation: Operation,
+    state: CallState,
+    retry: Endpoints.Reconciled<unknown, unknown>,
     policy: RetryPolicy.Policy
-  ): Effect.Effect<A, ExpectedError<T> | Errors.CommonError> =>
+  ): Effect.Effect<unknown, Errors.LegitmarkError> =>
     Effect.suspend(() => {
-      const shared = operation.doubt
+      const reconcile = retry.reconcile(operation.input, call)
+      const shared = retry.doubt?.(operation.input)
       // What this call knows: its own attempts, and those of earlier calls with the same key.
       let known: Doubt | undefined
       const current = Effect.sync(() => {
@@ -656,7 +642,7 @@ export const make = (options: PipelineOptions): Pipeline => {
           if (doubt === undefined) MutableHashMap.remove(doubts, shared.key)
           else MutableHashMap.set(doubts, shared.key, doubt)
         })
-      const inDoubt = (doubt: Doubt): ExpectedError<T> | Errors.CommonError => {
+      const inDoubt = (doubt: Doubt): Errors.LegitmarkError => {
         if (shared === undefined) {
           // A check that cannot lag is only ever asked after a failure of this call.
           return Option.getOrThrow(doubt.last)
@@ -674,7 +660,7 @@ export const make = (options: PipelineOptions): Pipeline => {
           ...(Option.isSome(doubt.last) ? { lastFailure: doubt.last.value } : {}),
           since,
           resendAfter
-        }) as ExpectedError<T>
+        })
       }
       // Whether finding nothing proves that none of the attempts in doubt was acted on.
       const provedNotActed = (doubt: Doubt, now: number) =>
@@ -696,7 +682,7 @@ export const make = (options: PipelineOptions): Pipeline => {
           last: Option.none()
         }
         return remember(inFlight).pipe(
-          Effect.zipRight(attempt(operation)),
+          Effect.zipRight(attempt(operation, state)),
           Effect.catchIf((error) => isUnreadableSuccess(error), recover),
           Effect.tapBoth({
             onSuccess: () => remember(undefined),
@@ -735,26 +721,57 @@ export const make = (options: PipelineOptions): Pipeline => {
       )
     })
 
-  return {
-    request,
-    withSpan,
-    streamsSizedBodies: own,
-    execute: (operation) =>
-      Effect.serviceOption(RetryPolicy.RetryPolicy).pipe(
-        Effect.flatMap((provided) => {
-          const policy = Option.getOrElse(provided, () => options.retryPolicy)
-          return operation.idempotent ?
-            RetryPolicy.apply(policy, "idempotent")(attempt(operation)) :
-            operation.reconcile === undefined ?
-            RetryPolicy.apply(policy, "unsafe")(attempt(operation)) :
-            reconciledAttempts(operation, operation.reconcile, policy)
-        }),
-        callSpan(operation.span, {
-          kind: "client",
-          // A stack trace per call costs more than the call's own work; the span name says where it is.
-          captureStackTrace: false,
-          attributes: { "http.request.method": operation.request.method, ...operation.attributes }
-        })
-      )
+  const execute = (operation: Operation): Effect.Effect<unknown, Errors.LegitmarkError> => {
+    const { endpoint, input, request } = operation
+    return Effect.serviceOption(RetryPolicy.RetryPolicy).pipe(
+      Effect.flatMap((provided) => {
+        const policy = Option.getOrElse(provided, () => options.retryPolicy)
+        const state: CallState = { permit: undefined }
+        const retry = endpoint.retry
+        return retry._tag === "Idempotent" ?
+          RetryPolicy.apply(policy, "idempotent")(attempt(operation, state)) :
+          reconciledAttempts(operation, state, retry, policy)
+      }),
+      callSpan(`Legitmark.${operation.name}`, {
+        kind: "client",
+        // A stack trace per call costs more than the call's own work; the span name says where it is.
+        captureStackTrace: false,
+        attributes: { "http.request.method": request.method, ...endpoint.attributes?.(input) }
+      })
+    )
   }
+
+  const run: Pipeline["call"] = (name, endpoint, args) =>
+    Effect.flatMap(endpoint.input(...args), (input) => {
+      const parts = endpoint.request(input)
+      const request = requestOf(endpoint, parts)
+      return parts.body === undefined
+        ? execute({ name, endpoint, input, request })
+        : Effect.flatMap(withBody(request, parts.body), (request) => execute({ name, endpoint, input, request }))
+    })
+
+  // A declared endpoint called from a reconciliation, under its own name.
+  const names = new Map<Endpoints.Any, string>(Endpoints.all.map(({ endpoint, name }) => [endpoint, name]))
+  const call: Endpoints.Call = (endpoint, ...args) =>
+    run(names.get(endpoint) ?? "unnamed", endpoint, args) as Effect.Effect<
+      Endpoints.Success<typeof endpoint>,
+      Endpoints.ErrorOf<typeof endpoint>
+    >
+
+  return { call: run, withSpan, streamsSizedBodies: transport.streamsSizedBodies }
+}
+
+/** The client methods of a group of declared endpoints: each calls its endpoint under `<group>.<name>`. */
+export const methods = <G extends Readonly<Record<string, Endpoints.Any>>>(
+  pipeline: Pipeline,
+  group: string,
+  endpoints: G
+): Endpoints.Methods<G> => {
+  const out: Record<string, unknown> = {}
+  for (const [key, endpoint] of Object.entries(endpoints)) {
+    const name = `${group}.${key}`
+    out[key] = (...args: ReadonlyArray<unknown>) => pipeline.call(name, endpoint, args)
+  }
+  // Each method runs its own endpoint, so it has the type `Methods` derives from that endpoint's declaration.
+  return out as Endpoints.Methods<G>
 }

@@ -2,6 +2,7 @@
  * How the test Layer speaks to the simulator's core: the route each client method's request takes, and
  * a failure written out as the API would answer it.
  */
+import * as Endpoints from "@effect-legitmark/client/Endpoints"
 import type * as Errors from "@effect-legitmark/client/LegitmarkError"
 import { retryAfter } from "@effect-legitmark/client/LegitmarkError"
 import type * as Faults from "@effect-legitmark/simulator/Faults"
@@ -22,34 +23,13 @@ export type ServerCaused =
 /** What `failNext` takes, whatever the method. */
 export type Failure = ServerCaused | LegitmarkTest.Answer
 
-/** The simulator's route (see `Core.routes`) that each method's request takes. */
-export const routes: Record<LegitmarkTest.Method, string> = {
-  "serviceRequests.create": "sr.create",
-  "serviceRequests.get": "sr.get",
-  "serviceRequests.submit": "sr.submit",
-  "serviceRequests.sideGroups": "sr.sideGroups",
-  "serviceRequests.progress": "sr.progress",
-  "serviceRequests.find": "sr.find",
-  "media.intent": "media.intent",
-  "media.put": "media.upload",
-  "taxonomy.tree": "taxonomy.tree",
-  "taxonomy.categories": "taxonomy.categories",
-  "taxonomy.category": "taxonomy.category",
-  "taxonomy.categoryTypes": "taxonomy.categoryTypes",
-  "taxonomy.types": "taxonomy.types",
-  "taxonomy.type": "taxonomy.type",
-  "taxonomy.typeBrands": "taxonomy.typeBrands",
-  "taxonomy.brands": "taxonomy.brands",
-  "taxonomy.models": "taxonomy.models",
-  "taxonomy.services": "taxonomy.services",
-  "taxonomy.service": "taxonomy.service",
-  "taxonomy.sides": "taxonomy.sides",
-  "taxonomy.side": "taxonomy.side",
-  "taxonomy.reasons": "taxonomy.reasons"
-}
-const isMethod = (key: string): key is LegitmarkTest.Method => Object.hasOwn(routes, key)
-export const methodOf = (route: string) =>
-  Object.keys(routes).filter(isMethod).find((method) => routes[method] === route)
+/** The route id (shared with the simulator: `Core.routes`) that a method's request takes. */
+export const routeOf = (method: LegitmarkTest.Method): string =>
+  Endpoints.all.find(({ name }) => name === method)!.endpoint.route.id
+
+/** The method whose requests take a route, if any does. */
+export const methodOf = (route: string): LegitmarkTest.Method | undefined =>
+  Endpoints.all.find(({ endpoint }) => endpoint.route.id === route)?.name
 
 // Only the fields that are set.
 const defined = (fields: Record<string, unknown>) =>
@@ -87,7 +67,7 @@ const answerOf = (error: ServerCaused) => {
 
 /** The fault that makes the next `times` requests of `method` meet `failure`. */
 export const fault = (method: LegitmarkTest.Method, failure: Failure, times: number): Faults.Spec => ({
-  route: routes[method],
+  route: routeOf(method),
   times: Math.max(1, Math.floor(times)),
   ...(failure._tag === undefined ?
     { fault: "answer", status: failure.status, headers: failure.headers ?? {}, body: failure.body } :

@@ -308,3 +308,15 @@ export const media = Effect.gen(function*() {
   }
   return HttpServerResponse.uint8Array(found.value.bytes, { contentType: found.value.contentType })
 }).pipe(Effect.catchTag("UploadError", s3Error))
+
+/** The handler of each route of the service requests and media, by its id in the shared route table. */
+export const handlers = {
+  "sr.create": createSr,
+  "sr.get": getSr,
+  "sr.submit": submitSr,
+  "sr.sideGroups": sideGroups,
+  "sr.progress": progressOf,
+  "sr.find": find,
+  "media.intent": intent,
+  "media.upload": upload
+} as const

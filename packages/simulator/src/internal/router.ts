@@ -3,6 +3,7 @@
  * due timers → stats → body (at most 1 MB) → faults (before) → auth → rate limit → handler → faults (after)
  * → headers → journal.
  */
+import * as Route from "@effect-legitmark/schema/Route"
 import type * as HttpMethod from "@effect/platform/HttpMethod"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -28,10 +29,10 @@ import { BodyReader, json, language, LookupLag, RequestBody, ServerInfo } from "
 import * as Taxonomy from "./taxonomy.js"
 
 /**
- * Who may call a route: `bearer` needs a valid key; `optional` checks a key only when one is sent;
- * `public` ignores keys; `control` needs no key but a loopback caller.
+ * Who may call a route: the Partner API's access (`bearer` needs a valid key; `optional` checks a key only
+ * when one is sent; `public` ignores keys), or `control`: no key, but a loopback caller.
  */
-type Access = "bearer" | "optional" | "public" | "control"
+type Access = Route.Access | "control"
 
 type Env =
   | Store
@@ -60,36 +61,21 @@ const route = (
   method: HttpMethod.HttpMethod,
   path: `/${string}`,
   access: Access,
-  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, Errors.ApiError, Env>
+  handler: Handler
 ): RouteDef => ({ id, method, path, access, handler })
 
+type Handler = Effect.Effect<HttpServerResponse.HttpServerResponse, Errors.ApiError, Env>
+
+// The handler of every route of the Partner API: one missing is a compile error.
+const apiHandlers: { readonly [Id in Route.Id]: Handler } = { ...Api.handlers, ...Taxonomy.handlers }
+
 /**
- * Every route, with its id (usable in fault specs and stats).
+ * Every route, with its id (usable in fault specs and stats): the Partner API's, as the shared route table
+ * names them (the client's endpoints name the same), then the simulator's own.
  */
 export const routes: ReadonlyArray<RouteDef> = [
-  route("sr.create", "POST", "/api/v2/sr", "bearer", Api.createSr),
-  route("sr.get", "GET", "/api/v2/sr/:uuid", "bearer", Api.getSr),
-  route("sr.submit", "POST", "/api/v2/sr/:uuid/submit", "bearer", Api.submitSr),
-  route("sr.sideGroups", "GET", "/api/v2/sr/:uuid/side-groups", "bearer", Api.sideGroups),
-  route("sr.progress", "GET", "/api/side-groups/progress", "bearer", Api.progressOf),
-  route("sr.find", "GET", "/api/sr/find/:identifier", "public", Api.find),
-  route("media.intent", "GET", "/intent", "optional", Api.intent),
-  route("media.upload", "PUT", "/upload/:sr/:file", "public", Api.upload),
+  ...Object.values(Route.routes).map((api) => route(api.id, api.method, api.path, api.access, apiHandlers[api.id])),
   route("media.get", "GET", "/media/sr/:sr/:file", "public", Api.media),
-  route("taxonomy.tree", "GET", "/api/v2/categories/tree", "bearer", Taxonomy.tree),
-  route("taxonomy.categories", "GET", "/api/v2/categories", "bearer", Taxonomy.categories),
-  route("taxonomy.category", "GET", "/api/v2/categories/:uuid", "bearer", Taxonomy.category),
-  route("taxonomy.categoryTypes", "GET", "/api/v2/categories/:uuid/types", "bearer", Taxonomy.categoryTypes),
-  route("taxonomy.types", "GET", "/api/v2/types", "bearer", Taxonomy.types),
-  route("taxonomy.type", "GET", "/api/v2/types/:uuid", "bearer", Taxonomy.type),
-  route("taxonomy.typeBrands", "GET", "/api/v2/types/:uuid/brands", "bearer", Taxonomy.typeBrands),
-  route("taxonomy.brands", "GET", "/api/v2/brands", "bearer", Taxonomy.brands),
-  route("taxonomy.models", "GET", "/api/v2/models", "bearer", Taxonomy.models),
-  route("taxonomy.services", "GET", "/api/services", "bearer", Taxonomy.services),
-  route("taxonomy.service", "GET", "/api/services/:uuid", "bearer", Taxonomy.service),
-  route("taxonomy.sides", "GET", "/api/v2/sides", "bearer", Taxonomy.sides),
-  route("taxonomy.side", "GET", "/api/v2/sides/:uuid", "bearer", Taxonomy.side),
-  route("taxonomy.reasons", "GET", "/api/v2/reasons", "bearer", Taxonomy.reasons),
   route("control.clock", "GET", "/__control/clock", "control", Control.clock),
   route("control.advance", "POST", "/__control/advance", "control", Control.advance),
   route("control.faults", "GET", "/__control/faults", "control", Control.listFaults),

@@ -272,3 +272,21 @@ export const reasons = Effect.gen(function*() {
   })
   return yield* envelope("reasons", "Reasons fetched successfully", page.map((r) => Render.reason(r, lang)), metadata)
 })
+
+/** The handler of each route of the catalog, by its id in the shared route table. */
+export const handlers = {
+  "taxonomy.tree": tree,
+  "taxonomy.categories": categories,
+  "taxonomy.category": category,
+  "taxonomy.categoryTypes": categoryTypes,
+  "taxonomy.types": types,
+  "taxonomy.type": type,
+  "taxonomy.typeBrands": typeBrands,
+  "taxonomy.brands": brands,
+  "taxonomy.models": models,
+  "taxonomy.services": services,
+  "taxonomy.service": service,
+  "taxonomy.sides": sides,
+  "taxonomy.side": side,
+  "taxonomy.reasons": reasons
+} as const

@@ -1,10 +1,9 @@
 /**
- * What the client's own transports (`AgentHttpClient`, `UndiciHttpClient`) have in common: how a request
- * reaches their `send` (its URL built, the client's deadline read, the transport registered as one of
- * {@link ownTransports}), and what they answer: an `HttpClientResponse` whose headers are read once and
- * whose body the transport reads whole, once (up to a limit, if asked), or streams as it arrives; `text`,
- * `arrayBuffer`, `json` and the rest derive from those. And how the client reads any transport's answer:
- * {@link readText}, which stops at a limit.
+ * What the client's own transports (`AgentHttpClient`, `UndiciHttpClient`) have in common: their two faces
+ * built from one wire (an `HttpClient`, whose answers are read on demand, and the `Transport` path, which
+ * reads an answer whole within a deadline and a size limit), the URL of a request, request bodies as Node
+ * streams, and the `HttpClientResponse` the `HttpClient` face answers: headers read once, a body read whole
+ * once or streamed as it arrives; `text`, `arrayBuffer`, `json` and the rest derive from those.
  */
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
@@ -14,7 +13,7 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
-import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Inspectable from "effect/Inspectable"
@@ -22,7 +21,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import type { ReadableStream as NodeReadableStream } from "node:stream/web"
-import { ownTransports, timeoutOf } from "./deadline.js"
+import * as Transport from "../Transport.js"
 
 /** A web `ReadableStream` as a Node `Readable` (the global type and `node:stream/web`'s are the same class). */
 export const nodeReadable = (stream: ReadableStream<Uint8Array>): Readable =>
@@ -54,97 +53,83 @@ const makeUrl = (request: HttpClientRequest.HttpClientRequest): Either.Either<UR
   }
 }
 
-/**
- * An `HttpClient` whose requests go to `send` with their URL and the client's per-attempt deadline (in
- * ms, when the `LegitmarkClient` asks the transport to keep it).
- */
-export const make = (
-  send: (
+/** One wire, seen from both faces. */
+export interface Wire {
+  /** The `HttpClient` face: the response once its headers have come; its body is read on demand. */
+  readonly execute: (
+    request: HttpClientRequest.HttpClientRequest,
+    url: URL
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+  /** The `Transport` face: the answer read whole, the request aborted past `limits`. */
+  readonly send: (
     request: HttpClientRequest.HttpClientRequest,
     url: URL,
-    timeoutMillis: number | undefined
-  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
-): HttpClient.HttpClient => {
-  const client = HttpClient.makeWith(
+    limits: Transport.Limits
+  ) => Effect.Effect<Transport.Answer, Transport.Failure>
+}
+
+/** The `HttpClient` and the `Transport` of a wire, the second a path of the first. */
+export const services = (wire: Wire): Context.Context<HttpClient.HttpClient | Transport.Transport> => {
+  const httpClient = HttpClient.makeWith(
     (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
-      Effect.flatMap(
-        effect,
-        (request): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
-          const url = makeUrl(request)
-          return Either.isLeft(url)
-            ? Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
-            : send(request, url.right, timeoutOf(request))
-        }
-      ),
+      Effect.flatMap(effect, (request) => {
+        const url = makeUrl(request)
+        return Either.isLeft(url)
+          ? Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+          : wire.execute(request, url.right)
+      }),
     Effect.succeed
   )
-  ownTransports.add(client)
-  return client
-}
-
-// Text as `Response.text()` and undici's `body.text()` decode it: UTF-8, a byte-order mark dropped.
-const utf8 = new TextDecoder()
-
-/** Why a body was not read to its end: it held more than `limit` bytes (`received` had arrived). */
-export class BodyTooLarge extends Error {
-  constructor(readonly limit: number, readonly received: number) {
-    super(`The body is larger than ${limit} bytes`)
-    this.name = "BodyTooLarge"
-  }
-}
-
-/**
- * An answer's body as text, failing with a `BodyTooLarge` cause as soon as more than `maxBytes` have
- * arrived (as the transport hands them over: decompressed, where it decompresses): the rest is never read.
- */
-export const readText = (
-  response: HttpClientResponse.HttpClientResponse,
-  maxBytes: number
-): Effect.Effect<string, HttpClientError.ResponseError> => {
-  if (response instanceof TransportResponse) return response.textWithin(maxBytes)
-  // A length within the limit, on a body not decoded on the way: the transport reads no more than that.
-  const length = Number(response.headers["content-length"])
-  const encoding = response.headers["content-encoding"]
-  if (Number.isSafeInteger(length) && length <= maxBytes && (encoding === undefined || encoding === "identity")) {
-    return response.text
-  }
-  return Effect.suspend(() => {
-    let received = 0
-    return response.stream.pipe(
-      // A response without a body (a 204, a HEAD) has no stream: its text is empty, as `text` answers.
-      Stream.catchAll((error) => error.reason === "EmptyBody" ? Stream.empty : Stream.fail(error)),
-      Stream.mapEffect((chunk) => {
-        received += chunk.byteLength
-        return received > maxBytes
-          ? Effect.fail(
-            new HttpClientError.ResponseError({
-              request: response.request,
-              response,
-              reason: "Decode",
-              cause: new BodyTooLarge(maxBytes, received)
-            })
-          )
-          : Effect.succeed(chunk)
-      }),
-      Stream.runCollect,
-      Effect.map((chunks) => utf8.decode(concat(Chunk.toReadonlyArray(chunks), received)))
-    )
+  const transport = Transport.Transport.of({
+    httpClient,
+    streamsSizedBodies: true,
+    send: (request, limits) => {
+      const url = makeUrl(request)
+      return Either.isLeft(url)
+        ? Effect.fail(new Transport.RequestFailed({ reason: "InvalidUrl", cause: url.left }))
+        : wire.send(request, url.right, limits)
+    }
   })
+  return Context.make(HttpClient.HttpClient, httpClient).pipe(Context.add(Transport.Transport, transport))
 }
 
-const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]!
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.byteLength
+/** Why the client stopped a request itself; a failure that follows is reported as this. */
+export type Stop =
+  | { readonly _tag: "Deadline"; readonly millis: number }
+  | { readonly _tag: "TooLarge"; readonly limit: number; readonly received: number }
+  | { readonly _tag: "Body"; readonly error: unknown }
+
+/** What a stopped request failed with, or, when it was not stopped, the connection failure `error` is. */
+export const failure = (stop: Stop | undefined, error: unknown, head?: Transport.Head): Transport.Failure => {
+  switch (stop?._tag) {
+    case "Deadline":
+      return new Transport.Timeout({ millis: stop.millis })
+    case "TooLarge":
+      return new Transport.TooLarge({
+        limit: stop.limit,
+        received: stop.received,
+        head: head ?? { status: 0, headers: Headers.empty }
+      })
+    case "Body":
+      return new Transport.RequestFailed({ reason: "Body", cause: stop.error })
+    case undefined: {
+      const code = typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+        ? error.code
+        : undefined
+      return Transport.connectionFailed(error, code, head)
+    }
   }
-  return out
 }
 
 /** Header values as Node and undici give them: `set-cookie` as a list. */
 export type RawHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+
+/** `Headers.fromInput` joins a list; `set-cookie` is read from the raw headers by `cookies`. */
+export const headersOf = (raw: RawHeaders): Headers.Headers =>
+  Headers.fromInput(raw as Readonly<Record<string, string>>)
+
+// Text as `Response.text()` and undici's `body.text()` decode it: UTF-8, a byte-order mark dropped.
+const utf8 = new TextDecoder()
 
 export abstract class TransportResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
@@ -159,28 +144,19 @@ export abstract class TransportResponse extends Inspectable.Class implements Htt
     super()
   }
 
-  /**
-   * The whole body, read once whoever asks first (whose `maxBytes`, if any, holds for every reader: past
-   * it the read fails with a `BodyTooLarge` cause and the body is destroyed); interrupting the read
-   * destroys it.
-   */
-  protected abstract read(maxBytes: number | undefined): Effect.Effect<Uint8Array, HttpClientError.ResponseError>
+  /** The whole body, read once whoever asks first; interrupting the read destroys it. */
+  protected abstract read(): Effect.Effect<Uint8Array, HttpClientError.ResponseError>
   /** Whether the body has been asked for whole: its own stream is then spoken for. */
   protected abstract get wholeRequested(): boolean
   /** The body as it arrives, for a `stream` asked for before any whole read. */
   protected abstract get arriving(): Stream.Stream<Uint8Array, HttpClientError.ResponseError>
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return Effect.map(this.read(undefined), (bytes) => utf8.decode(bytes))
-  }
-
-  /** The body as text, if it holds at most `maxBytes`. */
-  textWithin(maxBytes: number): Effect.Effect<string, HttpClientError.ResponseError> {
-    return Effect.map(this.read(maxBytes), (bytes) => utf8.decode(bytes))
+    return Effect.map(this.read(), (bytes) => utf8.decode(bytes))
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return Effect.map(this.read(undefined), (bytes) => {
+    return Effect.map(this.read(), (bytes) => {
       // A copy of its own: a Node `Buffer` may be a view into a shared pool.
       const copy = new ArrayBuffer(bytes.byteLength)
       new Uint8Array(copy).set(bytes)
@@ -190,12 +166,11 @@ export abstract class TransportResponse extends Inspectable.Class implements Htt
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     // Once the body has been read whole, the stream answers it again.
-    return this.wholeRequested ? Stream.fromEffect(this.read(undefined)) : this.arriving
+    return this.wholeRequested ? Stream.fromEffect(this.read()) : this.arriving
   }
 
   get headers(): Headers.Headers {
-    // `Headers.fromInput` joins a list; `set-cookie` is read from the raw headers by `cookies`.
-    return this.cachedHeaders ??= Headers.fromInput(this.rawHeaders as Readonly<Record<string, string>>)
+    return this.cachedHeaders ??= headersOf(this.rawHeaders)
   }
 
   get cookies(): Cookies.Cookies {
