@@ -240,7 +240,9 @@ export declare namespace LegitmarkClient {
     /**
      * How long after it was sent a create that failed without proof (a 5xx, a timeout, a lost connection)
      * may still land and show in the lookup by reference id: until then a 404 from the lookup proves
-     * nothing and the create is not sent again. Default: `timeout` plus {@link defaultLookupLag} (30 s).
+     * nothing and the create is not sent again. Default: `timeout` plus {@link defaultLookupLag} (30 s). A
+     * create given a longer timeout of its own ({@link withTimeout}) is in doubt for that timeout plus
+     * {@link defaultLookupLag}, if that is longer.
      */
     readonly inDoubtWindow?: Duration.DurationInput
   }
@@ -434,7 +436,8 @@ export const withResponse: <A, E, R>(
 /**
  * Runs `self` with `timeout` in place of the client's `timeout` for every call inside: the longest one
  * attempt may take, answer body included, as the client's own; a `TimeoutError` names it. The innermost
- * `withTimeout` wins.
+ * `withTimeout` wins. A create given a longer timeout than the client's stays in doubt for longer (see
+ * `Options.inDoubtWindow`): a request the client waited longer for may be held longer.
  *
  * @example
  * ```ts

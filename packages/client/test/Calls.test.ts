@@ -5,6 +5,7 @@
  * either way (per attempt, under the TestClock), and OpenTelemetry's HTTP client attributes on its span.
  */
 import { assert, describe, expect, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -245,6 +246,32 @@ describe("withTimeout", () => {
       assert(clients._tag === "TimeoutError")
       expect(Duration.toMillis(clients.timeout)).toBe(30_000)
     }).pipe(Effect.provide(mock([hang], { timeout: "30 seconds" }))))
+})
+
+describe("withTimeout and a create in doubt", () => {
+  const createBody = { reference_id: "ITEM-1", item: { category: sr, type: side } }
+  const notFound = MockHttp.json(404, { success: false, error: { message: "Not found" } })
+
+  it.effect("a create given a longer timeout stays in doubt for longer: its window covers that timeout", () =>
+    Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      const fiber = yield* Effect.fork(
+        Effect.flip(client.serviceRequests.create(createBody).pipe(LegitmarkClient.withTimeout("2 minutes")))
+      )
+      yield* TestClock.adjust("2 minutes")
+      yield* TestClock.adjust("10 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert(error._tag === "InDoubtError")
+      expect(error.lastFailure?._tag).toBe("TimeoutError")
+      // Held 2 minutes, it may still land for the lookup's lag after: not re-sent before 150 s.
+      expect(DateTime.toEpochMillis(error.resendAfter)).toBe(150_000)
+      const sent = (yield* MockHttp.requests).map((request) => request.method)
+      expect(sent.filter((method) => method === "POST")).toHaveLength(1)
+      expect(sent.filter((method) => method === "GET").length).toBeGreaterThan(0)
+    }).pipe(Effect.provide(mock((request) => request.method === "POST" ? { hang: true } : notFound, {
+      timeout: "1 second",
+      retries: 3
+    }))))
 })
 
 describe("OpenTelemetry's HTTP client attributes on the call's span", () => {

@@ -35,6 +35,7 @@ import * as RetryPolicy from "../RetryPolicy.js"
 import * as Transport from "../Transport.js"
 import { concat } from "./bytes.js"
 import * as Call from "./call.js"
+import { defaultLookupLag } from "./config.js"
 import * as S3Error from "./s3Error.js"
 
 /**
@@ -477,6 +478,11 @@ interface Doubt {
   readonly since: number
   readonly lastSent: number
   readonly attempts: number
+  /**
+   * How long after `lastSent` one of them may still land, in ms: the in-doubt window, or longer for an
+   * attempt given a longer timeout of its own (`withTimeout`).
+   */
+  readonly window: number
   /** The latest attempt's failure; none while it is in flight, or if it was interrupted. */
   readonly last: Option.Option<InDoubtFailure>
 }
@@ -492,7 +498,8 @@ const maxTimerMs = 2_147_483_647
 const utf8 = new TextDecoder()
 
 export const make = (options: PipelineOptions): Pipeline => {
-  const { inDoubtWindow, maxResponseBytes, rateLimitKey, rateLimiter, transport } = options
+  const { maxResponseBytes, rateLimitKey, rateLimiter, transport } = options
+  const inDoubtMillis = Duration.toMillis(options.inDoubtWindow)
   const said = saying(Redacted.value(options.apiKey))
   // The client's memory of calls that may still land, by their `doubt.key` (creates, by reference id).
   const doubts = MutableHashMap.empty<string, Doubt>()
@@ -753,7 +760,7 @@ export const make = (options: PipelineOptions): Pipeline => {
           return Option.getOrThrow(doubt.last)
         }
         const since = DateTime.unsafeMake(doubt.since)
-        const resendAfter = DateTime.unsafeMake(doubt.lastSent + Duration.toMillis(inDoubtWindow))
+        const resendAfter = DateTime.unsafeMake(Math.min(doubt.lastSent + doubt.window, maxDateMillis))
         return new Errors.InDoubtError({
           ...callOf(operation.request),
           message:
@@ -771,19 +778,25 @@ export const make = (options: PipelineOptions): Pipeline => {
       const provedNotActed = (doubt: Doubt, now: number) =>
         shared === undefined
           ? Option.isSome(doubt.last) && !isUnanswered(doubt.last.value)
-          : now - doubt.lastSent > Duration.toMillis(inDoubtWindow)
+          : now - doubt.lastSent > doubt.window
       const recover = <E>(error: E) =>
         Effect.matchEffect(reconcile, {
           onFailure: () => Effect.fail(error),
           onSuccess: Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(error) })
         })
-      const send = Effect.clockWith((clock) => {
+      const send = Effect.withFiberRuntime<unknown, Errors.LegitmarkError>((fiber) => {
         const before = known
-        const now = clock.unsafeCurrentTimeMillis()
+        const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+        // A request the client waits longer for may be held longer: its window covers its own timeout.
+        const timeout = Context.getOption(fiber.currentContext, Call.Timeout)
+        const window = Option.isNone(timeout)
+          ? inDoubtMillis
+          : Math.max(inDoubtMillis, Duration.toMillis(Duration.sum(timeout.value, defaultLookupLag)))
         const inFlight: Doubt = {
           since: before?.since ?? now,
           lastSent: now,
           attempts: (before?.attempts ?? 0) + 1,
+          window: Math.max(before?.window ?? 0, window),
           last: Option.none()
         }
         return remember(inFlight).pipe(
