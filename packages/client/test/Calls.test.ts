@@ -35,6 +35,7 @@ const photo = Effect.runSync(Photo.fromBytes(Images.png(800, 800), "png"))
 
 interface Setup {
   readonly timeout?: Duration.DurationInput
+  readonly inDoubtWindow?: Duration.DurationInput
   readonly retries?: number
 }
 
@@ -57,7 +58,8 @@ const mock = (script: Script, setup: Setup = {}) => {
       apiKey: Redacted.make(key),
       baseUrl: base,
       assetUrl: asset,
-      ...(setup.timeout === undefined ? {} : { timeout: setup.timeout })
+      ...(setup.timeout === undefined ? {} : { timeout: setup.timeout }),
+      ...(setup.inDoubtWindow === undefined ? {} : { inDoubtWindow: setup.inDoubtWindow })
     }).pipe(Layer.provide(Layer.merge(http, policy))),
     http
   )
@@ -272,6 +274,15 @@ describe("withTimeout and a create in doubt", () => {
       timeout: "1 second",
       retries: 3
     }))))
+  it.effect("an unbounded window: in doubt for ever, with the latest time there is as resendAfter", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.flatMap(LegitmarkClient, (c) => c.serviceRequests.create(createBody)))
+      assert(error._tag === "InDoubtError")
+      expect(DateTime.toEpochMillis(error.resendAfter)).toBe(8.64e15)
+    }).pipe(Effect.provide(mock(
+      (request) => request.method === "POST" ? MockHttp.json(500, { success: false }) : notFound,
+      { inDoubtWindow: Duration.infinity }
+    ))))
 })
 
 describe("OpenTelemetry's HTTP client attributes on the call's span", () => {
