@@ -7,6 +7,7 @@
 import type * as Media_ from "@effect-legitmark/schema/Media"
 import type * as Side from "@effect-legitmark/schema/Side"
 import type * as Taxonomy_ from "@effect-legitmark/schema/Taxonomy"
+import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -19,6 +20,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Stream from "effect/Stream"
 import * as Endpoints from "./Endpoints.js"
+import * as Call from "./internal/call.js"
 import * as ClientConfig from "./internal/config.js"
 import * as HttpClientTransport from "./internal/httpClientTransport.js"
 import * as Media from "./internal/media.js"
@@ -186,6 +188,32 @@ export declare namespace LegitmarkClient {
   }
 
   /**
+   * The head of the answer a call got: its status and headers as the server sent them (an API key a
+   * server echoes is `<redacted>`), the id the server gave it, and which call it answered (`url` without
+   * the signature of a presigned upload).
+   *
+   * @since 0.2.0
+   */
+  export interface Response {
+    readonly status: number
+    readonly headers: Headers.Headers
+    /** From `x-request-id`, `x-amzn-requestid`, `x-amz-request-id` or `cf-ray`, as failures carry it. */
+    readonly requestId?: string
+    readonly method: string
+    readonly url: string
+  }
+
+  /**
+   * What {@link withResponse} gives: the effect's value, and the answer of its latest call to succeed.
+   *
+   * @since 0.2.0
+   */
+  export interface WithResponse<A> {
+    readonly value: A
+    readonly response: Option.Option<Response>
+  }
+
+  /**
    * @since 0.1.0
    */
   export interface Options {
@@ -195,7 +223,10 @@ export declare namespace LegitmarkClient {
     readonly baseUrl?: string | URL
     /** The upload-intent host. Default `https://asset.legitmark.com`. */
     readonly assetUrl?: string | URL
-    /** The longest one attempt may take, answer body included. Default 30 s. */
+    /**
+     * The longest one attempt may take, answer body included. Default 30 s. {@link withTimeout} sets
+     * another for some calls.
+     */
     readonly timeout?: Duration.DurationInput
     /** Sent as `User-Agent`. */
     readonly userAgent?: string
@@ -209,7 +240,9 @@ export declare namespace LegitmarkClient {
     /**
      * How long after it was sent a create that failed without proof (a 5xx, a timeout, a lost connection)
      * may still land and show in the lookup by reference id: until then a 404 from the lookup proves
-     * nothing and the create is not sent again. Default: `timeout` plus {@link defaultLookupLag} (30 s).
+     * nothing and the create is not sent again. Default: `timeout` plus {@link defaultLookupLag} (30 s). A
+     * create given a longer timeout of its own ({@link withTimeout}) is in doubt for that timeout plus
+     * {@link defaultLookupLag}, if that is longer.
      */
     readonly inDoubtWindow?: Duration.DurationInput
   }
@@ -373,6 +406,57 @@ export const layerConfig = (
   Layer.effect(LegitmarkClient, Effect.flatMap(options, make))
 
 /**
+ * Runs `self` with the head of the answer its calls got: `response` is that of the latest call inside to
+ * succeed (for one method, its own; after retries, the attempt that answered; for a create found by the
+ * lookup after a failure, the lookup's), and `None` when no call inside succeeded (a value from a cache).
+ * A failure is the call's error as it is: it carries the status and request id already. An enclosing
+ * `withResponse` hears of the calls inside this one too.
+ *
+ * @example
+ * ```ts
+ * import { LegitmarkClient } from "@effect-legitmark/client"
+ * import { Effect, Option } from "effect"
+ *
+ * export const tree = Effect.gen(function*() {
+ *   const client = yield* LegitmarkClient
+ *   const { response, value } = yield* LegitmarkClient.withResponse(client.taxonomy.tree())
+ *   if (Option.isSome(response)) {
+ *     yield* Effect.logInfo(`${response.value.status}, request id ${response.value.requestId ?? "none"}`)
+ *   }
+ *   return value
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const withResponse: <A, E, R>(
+  self: Effect.Effect<A, E, R>
+) => Effect.Effect<LegitmarkClient.WithResponse<A>, E, R> = Call.withResponse
+
+/**
+ * Runs `self` with `timeout` in place of the client's `timeout` for every call inside: the longest one
+ * attempt may take, answer body included, as the client's own; a `TimeoutError` names it. The innermost
+ * `withTimeout` wins. A create given a longer timeout than the client's stays in doubt for longer (see
+ * `Options.inDoubtWindow`): a request the client waited longer for may be held longer.
+ *
+ * @example
+ * ```ts
+ * import { LegitmarkClient } from "@effect-legitmark/client"
+ * import { Effect } from "effect"
+ *
+ * export const quick = Effect.flatMap(LegitmarkClient, (client) => client.taxonomy.tree()).pipe(
+ *   LegitmarkClient.withTimeout("5 seconds")
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const withTimeout: {
+  (timeout: Duration.DurationInput): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, timeout: Duration.DurationInput): Effect.Effect<A, E, R>
+} = Call.withTimeout
+
+/**
  * The client as a service: `yield* LegitmarkClient` in a program, `LegitmarkClient.layerConfig()` to
  * provide it.
  *
@@ -390,4 +474,8 @@ export class LegitmarkClient extends Context.Tag("@effect-legitmark/client/Legit
   static readonly layerConfig = layerConfig
   /** @since 0.1.0 */
   static readonly config = config
+  /** @since 0.2.0 */
+  static readonly withResponse = withResponse
+  /** @since 0.2.0 */
+  static readonly withTimeout = withTimeout
 }

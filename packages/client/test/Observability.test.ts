@@ -79,8 +79,26 @@ describe("spans on the client's own transports", () => {
         expect(spans[0]?.attributes.get("legitmark.sr_uuid")).toBe(srUuid)
         expect(spans[0]?.attributes.get("http.request.method")).toBe("GET")
         expect(spans.every((s) => s.status._tag === "Ended")).toBe(true)
+        const { hostname, port } = new URL(url)
+        expect(Object.fromEntries(spans[0]?.attributes ?? [])).toMatchObject({
+          "http.response.status_code": 200,
+          "server.address": hostname,
+          "server.port": Number(port),
+          "url.path": `/api/v2/sr/${srUuid}`
+        })
       })
     })
+
+    it.scopedLive(`${name}: under the native tracer, a call touches no span of the caller's`, () =>
+      Effect.gen(function*() {
+        const { url } = yield* server
+        const api = yield* legitmark(url, transport)
+        const caller = yield* Effect.zipRight(api.serviceRequests.get(srUuid), Effect.currentSpan).pipe(
+          Effect.withSpan("caller")
+        )
+        expect(caller.name).toBe("caller")
+        expect([...caller.attributes.keys()]).toEqual([])
+      }))
 
     it.scopedLive(`${name}: under the native tracer, a failed call still names itself in Cause.pretty`, () =>
       Effect.gen(function*() {

@@ -5,7 +5,7 @@
 import { ErrorBody, type FieldError } from "@effect-legitmark/schema/ErrorBody"
 import * as Json from "@effect-legitmark/schema/Json"
 import { LimitType, type RateLimitDetails } from "@effect-legitmark/schema/RateLimit"
-import type * as Headers from "@effect/platform/Headers"
+import * as Headers from "@effect/platform/Headers"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
@@ -23,15 +23,19 @@ import * as MutableHashMap from "effect/MutableHashMap"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as Endpoints from "../Endpoints.js"
+import type { LegitmarkClient } from "../LegitmarkClient.js"
 import * as Errors from "../LegitmarkError.js"
 import * as RateLimiter from "../RateLimiter.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as Transport from "../Transport.js"
 import { concat } from "./bytes.js"
+import * as Call from "./call.js"
+import { defaultLookupLag } from "./config.js"
 import * as S3Error from "./s3Error.js"
 
 /**
@@ -105,8 +109,13 @@ const maxIssues = 50
  */
 type Said = (text: string) => string
 
+/** The forms of the API key a server may echo: as sent, JSON-escaped, URL-encoded. */
+const keyForms = (apiKey: string) => [
+  ...new Set([apiKey, JSON.stringify(apiKey).slice(1, -1), encodeURIComponent(apiKey)])
+]
+
 const saying = (apiKey: string): Said => {
-  const forms = [...new Set([apiKey, JSON.stringify(apiKey).slice(1, -1), encodeURIComponent(apiKey)])]
+  const forms = keyForms(apiKey)
   const room = excerptLength + Math.max(...forms.map((form) => form.length))
   return (text) => {
     // Only what can end up in the excerpt is scrubbed: a key that starts in it is whole in `head`.
@@ -124,16 +133,44 @@ export const safeUrl = (url: string): string => {
 
 const requestIdHeaders = ["x-request-id", "x-amzn-requestid", "x-amz-request-id", "cf-ray"] as const
 
+/** The id the server gave its answer, from the first of the headers that carry one. */
+const requestIdOf = (headers: Headers.Headers, said: Said): string | undefined => {
+  for (const name of requestIdHeaders) {
+    const value = headers[name]
+    if (value !== undefined) return said(value)
+  }
+  return undefined
+}
+
 const callOf = (
   request: HttpClientRequest.HttpClientRequest,
   headers?: Headers.Headers,
   said?: Said
 ) => {
-  const requestId = headers && requestIdHeaders.map((h) => headers[h]).find((v) => v !== undefined)
+  const requestId = headers && said && requestIdOf(headers, said)
   return {
     method: request.method,
     url: safeUrl(request.url),
-    ...(requestId === undefined || said === undefined ? {} : { requestId: said(requestId) })
+    ...(requestId === undefined ? {} : { requestId })
+  }
+}
+
+/**
+ * OpenTelemetry's HTTP client attributes of a request: where it goes and its path, never its query (a
+ * presigned upload's carries its signature; the API's, what was looked for).
+ */
+const requestAttributes = (request: HttpClientRequest.HttpClientRequest): Record<string, unknown> => {
+  let url: URL
+  try {
+    url = new URL(request.url)
+  } catch {
+    return {}
+  }
+  return {
+    "server.address": url.hostname,
+    "server.port": url.port === "" ? (url.protocol === "http:" ? 80 : 443) : Number(url.port),
+    "url.full": `${url.origin}${url.pathname}`,
+    "url.path": url.pathname
   }
 }
 
@@ -441,6 +478,11 @@ interface Doubt {
   readonly since: number
   readonly lastSent: number
   readonly attempts: number
+  /**
+   * How long after `lastSent` one of them may still land, in ms: the in-doubt window, or longer for an
+   * attempt given a longer timeout of its own (`withTimeout`).
+   */
+  readonly window: number
   /** The latest attempt's failure; none while it is in flight, or if it was interrupted. */
   readonly last: Option.Option<InDoubtFailure>
 }
@@ -456,7 +498,8 @@ const maxTimerMs = 2_147_483_647
 const utf8 = new TextDecoder()
 
 export const make = (options: PipelineOptions): Pipeline => {
-  const { inDoubtWindow, maxResponseBytes, rateLimitKey, rateLimiter, timeout, transport } = options
+  const { maxResponseBytes, rateLimitKey, rateLimiter, transport } = options
+  const inDoubtMillis = Duration.toMillis(options.inDoubtWindow)
   const said = saying(Redacted.value(options.apiKey))
   // The client's memory of calls that may still land, by their `doubt.key` (creates, by reference id).
   const doubts = MutableHashMap.empty<string, Doubt>()
@@ -470,28 +513,72 @@ export const make = (options: PipelineOptions): Pipeline => {
     Effect.withFiberRuntime((fiber) => unseen(fiber) ? self : Effect.withSpan(self, name, spanOptions))
   // A call's span, where unseen, is made for a failure only: the error (as it was, not as a caller's span
   // captured it) is failed again in it, so that `Cause.pretty` still names the call, under the caller's spans.
-  const callSpan: Pipeline["withSpan"] = (name, spanOptions) => (self) =>
+  // Where seen, a failure also names its kind (`error.type`, as OpenTelemetry's HTTP client spans do).
+  const callSpan = (name: string, spanOptions: () => Tracer.SpanOptions) =>
+  <A>(
+    self: Effect.Effect<A, Errors.LegitmarkError>
+  ): Effect.Effect<A, Errors.LegitmarkError> =>
     Effect.withFiberRuntime((fiber) =>
       unseen(fiber)
-        ? Effect.catchAll(self, (error) => Effect.withSpan(Effect.fail(Cause.originalError(error)), name, spanOptions))
-        : Effect.withSpan(self, name, spanOptions)
+        ? Effect.catchAll(
+          self,
+          (error) => Effect.withSpan(Effect.fail(Cause.originalError(error)), name, spanOptions())
+        )
+        : Effect.withSpan(
+          Effect.tapError(self, (error) => Effect.annotateCurrentSpan("error.type", error._tag)),
+          name,
+          spanOptions()
+        )
     )
 
-  // The timeout is the server's time to answer, body included. On the live clock the transport keeps it
-  // (with a timer); under any other (a TestClock, a scaled clock) it is the Clock's.
-  const timeoutMillis = Duration.toMillis(timeout)
-  const timer = Duration.isFinite(timeout) && timeoutMillis <= maxTimerMs ? timeoutMillis : undefined
+  // The timeout is the server's time to answer, body included: the one provided to the calls inside
+  // `withTimeout`, else the client's. On the live clock the transport keeps it (with a timer); under any
+  // other (a TestClock, a scaled clock) it is the Clock's.
+  const deadlineOf = (timeout: Duration.Duration) => {
+    const millis = Duration.toMillis(timeout)
+    const timer = Duration.isFinite(timeout) && millis <= maxTimerMs ? millis : undefined
+    const limits: Transport.Limits = { timeout: timer, maxBytes: maxResponseBytes }
+    return { timeout, millis, timer, limits }
+  }
+  const clientDeadline = deadlineOf(options.timeout)
   const unlimited: Transport.Limits = { timeout: undefined, maxBytes: maxResponseBytes }
-  const limits: Transport.Limits = { timeout: timer, maxBytes: maxResponseBytes }
-  const timedOut = () => new Transport.Timeout({ millis: timeoutMillis })
-  const send = (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.clockWith((clock) =>
-      clock === liveClock && timer !== undefined ?
+  const send = (
+    request: HttpClientRequest.HttpClientRequest,
+    endpoint: Endpoints.Any
+  ): Effect.Effect<Transport.Answer, Errors.LegitmarkError> =>
+    Effect.withFiberRuntime((fiber) => {
+      const provided = Context.getOption(fiber.currentContext, Call.Timeout)
+      const { limits, millis, timeout, timer } = Option.isNone(provided) ? clientDeadline : deadlineOf(provided.value)
+      const sent = Context.get(fiber.currentDefaultServices, Clock.Clock) === liveClock && timer !== undefined ?
         transport.send(request, limits) :
         Duration.isFinite(timeout) ?
-        Effect.timeoutFail(transport.send(request, unlimited), { duration: timeout, onTimeout: timedOut }) :
+        Effect.timeoutFail(transport.send(request, unlimited), {
+          duration: timeout,
+          onTimeout: () => new Transport.Timeout({ millis })
+        }) :
         transport.send(request, unlimited)
-    )
+      return Effect.mapError(sent, (failure) => failureError(failure, request, endpoint, timeout, said))
+    })
+
+  // The head of a call's answer, for `withResponse`: its headers as the server sent them, but for the key.
+  const forms = keyForms(Redacted.value(options.apiKey))
+  const responseOf = (
+    request: HttpClientRequest.HttpClientRequest,
+    { headers, status }: Transport.Head,
+    requestId: string | undefined
+  ): LegitmarkClient.Response => {
+    const scrubbed: Record<string, string> = {}
+    for (const [name, value] of Object.entries(headers)) {
+      scrubbed[name] = forms.reduce((text, form) => text.replaceAll(form, "<redacted>"), value)
+    }
+    return {
+      status,
+      headers: Headers.fromInput(scrubbed),
+      ...(requestId === undefined ? {} : { requestId }),
+      method: request.method,
+      url: safeUrl(request.url)
+    }
+  }
 
   const attempt = (operation: Operation, state: CallState): Effect.Effect<unknown, Errors.LegitmarkError> => {
     const { endpoint, input, request } = operation
@@ -500,10 +587,7 @@ export const make = (options: PipelineOptions): Pipeline => {
     // The budget is the API key's: a request sent without it (the public lookup, a presigned upload)
     // neither waits for the limiter nor teaches it.
     const limited = request.headers["authorization"] !== undefined
-    const answered = Effect.mapError(
-      send(request),
-      (failure) => failureError(failure, request, endpoint, timeout, said)
-    )
+    const answered = send(request, endpoint)
     const read = (
       answer: Transport.Answer,
       text: string,
@@ -550,19 +634,47 @@ export const make = (options: PipelineOptions): Pipeline => {
         })
       )
       : Effect.flatMap(answered, (answer) => observed(answer, undefined))
-    const answer: Effect.Effect<unknown, Errors.LegitmarkError> = Effect.flatMap(
-      exchange,
-      ({ answer, now, text }) => read(answer, text, now)
-    )
-    // The log line of each attempt, only when Debug is logged (Effect would drop it after it was built).
-    return Effect.withFiberRuntime<unknown, Errors.LegitmarkError>((fiber) =>
-      LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
-        ? answer
-        : Effect.tapBoth(answer, {
-          onSuccess: () => Effect.logDebug(`Legitmark: ${call()} answered`),
-          onFailure: (error: Errors.LegitmarkError) => Effect.logDebug(`Legitmark: ${call()} failed: ${error._tag}`)
-        })
-    )
+    // What is seen of the answer (its status and request id on the call's span, in the Debug line, for
+    // `withResponse`) is worked out only where something looks: the bench's calls pay for none of it.
+    return Effect.withFiberRuntime<unknown, Errors.LegitmarkError>((fiber) => {
+      const debug = !LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
+      const spanned = !unseen(fiber)
+      const responses = Context.getOption(fiber.currentContext, Call.Responses)
+      if (!debug && !spanned && Option.isNone(responses)) {
+        return Effect.flatMap(exchange, ({ answer, now, text }) => read(answer, text, now))
+      }
+      const answer = Effect.flatMap(exchange, ({ answer, now, text }) => {
+        const requestId = requestIdOf(answer.headers, said)
+        const value = read(answer, text, now)
+        const annotated = spanned
+          ? Effect.zipRight(
+            Effect.annotateCurrentSpan(
+              requestId === undefined
+                ? { "http.response.status_code": answer.status }
+                : { "http.response.status_code": answer.status, "legitmark.request_id": requestId }
+            ),
+            value
+          )
+          : value
+        if (!debug && Option.isNone(responses)) return annotated
+        return Effect.tap(annotated, () =>
+          Effect.zipRight(
+            Option.isNone(responses)
+              ? Effect.void
+              : Ref.set(responses.value, Option.some(() => responseOf(request, answer, requestId))),
+            debug
+              ? Effect.logDebug(
+                `Legitmark: ${call()} answered ${answer.status}${
+                  requestId === undefined ? "" : ` (request id ${requestId})`
+                }`
+              )
+              : Effect.void
+          ))
+      })
+      return debug
+        ? Effect.tapError(answer, (error) => Effect.logDebug(`Legitmark: ${call()} failed: ${error._tag}`))
+        : answer
+    })
   }
 
   // The request of a call, as its endpoint declares it: the route's method on its host, or the URL given
@@ -648,7 +760,7 @@ export const make = (options: PipelineOptions): Pipeline => {
           return Option.getOrThrow(doubt.last)
         }
         const since = DateTime.unsafeMake(doubt.since)
-        const resendAfter = DateTime.unsafeMake(doubt.lastSent + Duration.toMillis(inDoubtWindow))
+        const resendAfter = DateTime.unsafeMake(Math.min(doubt.lastSent + doubt.window, maxDateMillis))
         return new Errors.InDoubtError({
           ...callOf(operation.request),
           message:
@@ -666,19 +778,25 @@ export const make = (options: PipelineOptions): Pipeline => {
       const provedNotActed = (doubt: Doubt, now: number) =>
         shared === undefined
           ? Option.isSome(doubt.last) && !isUnanswered(doubt.last.value)
-          : now - doubt.lastSent > Duration.toMillis(inDoubtWindow)
+          : now - doubt.lastSent > doubt.window
       const recover = <E>(error: E) =>
         Effect.matchEffect(reconcile, {
           onFailure: () => Effect.fail(error),
           onSuccess: Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(error) })
         })
-      const send = Effect.clockWith((clock) => {
+      const send = Effect.withFiberRuntime<unknown, Errors.LegitmarkError>((fiber) => {
         const before = known
-        const now = clock.unsafeCurrentTimeMillis()
+        const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+        // A request the client waits longer for may be held longer: its window covers its own timeout.
+        const timeout = Context.getOption(fiber.currentContext, Call.Timeout)
+        const window = Option.isNone(timeout)
+          ? inDoubtMillis
+          : Math.max(inDoubtMillis, Duration.toMillis(Duration.sum(timeout.value, defaultLookupLag)))
         const inFlight: Doubt = {
           since: before?.since ?? now,
           lastSent: now,
           attempts: (before?.attempts ?? 0) + 1,
+          window: Math.max(before?.window ?? 0, window),
           last: Option.none()
         }
         return remember(inFlight).pipe(
@@ -732,12 +850,16 @@ export const make = (options: PipelineOptions): Pipeline => {
           RetryPolicy.apply(policy, "idempotent")(attempt(operation, state)) :
           reconciledAttempts(operation, state, retry, policy)
       }),
-      callSpan(`Legitmark.${operation.name}`, {
+      callSpan(`Legitmark.${operation.name}`, () => ({
         kind: "client",
         // A stack trace per call costs more than the call's own work; the span name says where it is.
         captureStackTrace: false,
-        attributes: { "http.request.method": request.method, ...endpoint.attributes?.(input) }
-      })
+        attributes: {
+          "http.request.method": request.method,
+          ...requestAttributes(request),
+          ...endpoint.attributes?.(input)
+        }
+      }))
     )
   }
 

@@ -230,8 +230,10 @@ const xmlText = (text: string) =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
 
 /** S3's error answer: XML with the code, message and request id, the id also in `x-amz-request-id`. */
+const s3RequestId = () => randomBytes(8).toString("hex").toUpperCase()
+
 const s3Error = (error: Uploads.UploadError) => {
-  const requestId = randomBytes(8).toString("hex").toUpperCase()
+  const requestId = s3RequestId()
   return HttpServerResponse.text(
     `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${
       xmlText(error.message)
@@ -291,7 +293,11 @@ export const upload = Effect.gen(function*() {
   )
   const stats = yield* Stats
   yield* stats.upload(request.headers["authorization"] !== undefined)
-  return HttpServerResponse.empty({ status: 200, headers: { ETag: `"${media.version}"` } })
+  // S3 names every answer, a success too, in `x-amz-request-id`.
+  return HttpServerResponse.empty({
+    status: 200,
+    headers: { ETag: `"${media.version}"`, "x-amz-request-id": s3RequestId() }
+  })
 }).pipe(Effect.catchTag("UploadError", s3Error))
 
 export const media = Effect.gen(function*() {
