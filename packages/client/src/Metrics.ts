@@ -5,12 +5,15 @@
  * `Effect.tagMetrics` are added to every series.
  *
  * Endpoints are named `"<group>.<name>"` as the client's methods (`serviceRequests.get`), and outcomes
- * are `"success"` or the error's `_tag` (`NotFoundError`, `RateLimitError`…).
+ * are `"success"` or the error's `_tag` (`NotFoundError`, `RateLimitError`…). Each metric carries its
+ * unit (UCUM, as OpenTelemetry writes them) as a `unit` label, which `@effect/opentelemetry` exports as
+ * the instrument's unit.
  *
  * @since 0.2.0
  */
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
 
 /**
  * Calls, by `endpoint` and `outcome` (`"success"`, or the `_tag` of the error the call failed with, or
@@ -19,10 +22,16 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
  * @since 0.2.0
  * @category metrics
  */
-export const calls: Metric.Metric.Counter<number> = Metric.counter("legitmark.client.calls", {
-  description: "Calls of the Legitmark API by endpoint and outcome (success or the error's _tag); unit: {call}",
-  incremental: true
-})
+export const calls: Metric.Metric.Counter<number> = Metric.fromMetricKey(
+  MetricKey.tagged(
+    MetricKey.counter("legitmark.client.calls", {
+      description: "Calls of the Legitmark API by endpoint and outcome (success or the error's _tag)",
+      incremental: true
+    }),
+    "unit",
+    "{call}"
+  )
+)
 
 /**
  * The bucket boundaries of {@link callDuration}, in milliseconds: from a cached answer on a nearby server
@@ -57,10 +66,16 @@ export const callDurationBoundaries: MetricBoundaries.MetricBoundaries = MetricB
  * @since 0.2.0
  * @category metrics
  */
-export const callDuration: Metric.Metric.Histogram<number> = Metric.histogram(
-  "legitmark.client.call.duration",
-  callDurationBoundaries,
-  "How long calls of the Legitmark API took, retries and waits included, by endpoint; unit: ms"
+export const callDuration: Metric.Metric.Histogram<number> = Metric.fromMetricKey(
+  MetricKey.tagged(
+    MetricKey.histogram(
+      "legitmark.client.call.duration",
+      callDurationBoundaries,
+      "How long calls of the Legitmark API took, retries and waits included, by endpoint"
+    ),
+    "unit",
+    "ms"
+  )
 )
 
 /**
@@ -71,10 +86,16 @@ export const callDuration: Metric.Metric.Histogram<number> = Metric.histogram(
  * @since 0.2.0
  * @category metrics
  */
-export const retries: Metric.Metric.Counter<number> = Metric.counter("legitmark.client.retries", {
-  description: "Retries of failed Legitmark API calls by endpoint; unit: {retry}",
-  incremental: true
-})
+export const retries: Metric.Metric.Counter<number> = Metric.fromMetricKey(
+  MetricKey.tagged(
+    MetricKey.counter("legitmark.client.retries", {
+      description: "Retries of failed Legitmark API calls by endpoint",
+      incremental: true
+    }),
+    "unit",
+    "{retry}"
+  )
+)
 
 /**
  * Answers `429 Too Many Requests`, by `endpoint`: each one, whether or not the call was retried.
@@ -83,10 +104,16 @@ export const retries: Metric.Metric.Counter<number> = Metric.counter("legitmark.
  * @since 0.2.0
  * @category metrics
  */
-export const rateLimited: Metric.Metric.Counter<number> = Metric.counter("legitmark.client.rate_limited", {
-  description: "429 answers from the Legitmark API by endpoint; unit: {response}",
-  incremental: true
-})
+export const rateLimited: Metric.Metric.Counter<number> = Metric.fromMetricKey(
+  MetricKey.tagged(
+    MetricKey.counter("legitmark.client.rate_limited", {
+      description: "429 answers from the Legitmark API by endpoint",
+      incremental: true
+    }),
+    "unit",
+    "{response}"
+  )
+)
 
 /**
  * The bucket boundaries of {@link rateLimiterWait}, in milliseconds. A request that did not wait records 0.
@@ -119,10 +146,16 @@ export const rateLimiterWaitBoundaries: MetricBoundaries.MetricBoundaries = Metr
  * @since 0.2.0
  * @category metrics
  */
-export const rateLimiterWait: Metric.Metric.Histogram<number> = Metric.histogram(
-  "legitmark.client.rate_limiter.wait",
-  rateLimiterWaitBoundaries,
-  "How long requests waited for the client-side rate limiter before they were sent; unit: ms"
+export const rateLimiterWait: Metric.Metric.Histogram<number> = Metric.fromMetricKey(
+  MetricKey.tagged(
+    MetricKey.histogram(
+      "legitmark.client.rate_limiter.wait",
+      rateLimiterWaitBoundaries,
+      "How long requests waited for the client-side rate limiter before they were sent"
+    ),
+    "unit",
+    "ms"
+  )
 )
 
 /**
@@ -132,10 +165,15 @@ export const rateLimiterWait: Metric.Metric.Histogram<number> = Metric.histogram
  * @since 0.2.0
  * @category metrics
  */
-export const rateLimitRemaining: Metric.Metric.Gauge<number> = Metric.gauge("legitmark.client.rate_limit.remaining", {
-  description:
-    "Requests left in the rate-limit window by level (partner, user), from the latest answer; unit: {request}"
-})
+export const rateLimitRemaining: Metric.Metric.Gauge<number> = Metric.fromMetricKey(
+  MetricKey.tagged(
+    MetricKey.gauge("legitmark.client.rate_limit.remaining", {
+      description: "Requests left in the rate-limit window by level (partner, user), from the latest answer"
+    }),
+    "unit",
+    "{request}"
+  )
+)
 
 /**
  * The bytes of photos uploaded: counted once an upload's PUT succeeds. Unit: bytes.
@@ -143,7 +181,13 @@ export const rateLimitRemaining: Metric.Metric.Gauge<number> = Metric.gauge("leg
  * @since 0.2.0
  * @category metrics
  */
-export const uploadBytes: Metric.Metric.Counter<number> = Metric.counter("legitmark.client.upload.bytes", {
-  description: "Bytes of photos uploaded to presigned URLs; unit: By",
-  incremental: true
-})
+export const uploadBytes: Metric.Metric.Counter<number> = Metric.fromMetricKey(
+  MetricKey.tagged(
+    MetricKey.counter("legitmark.client.upload.bytes", {
+      description: "Bytes of photos uploaded to presigned URLs",
+      incremental: true
+    }),
+    "unit",
+    "By"
+  )
+)

@@ -1,12 +1,14 @@
 /**
  * The metrics of whole authentications, declared once with Effect's `Metric` (the client's own calls are
  * measured by `@effect-legitmark/client`'s `Metrics`). They stay in the process until the application
- * provides an exporter, e.g. `@effect/opentelemetry`'s `NodeSdk.layer` with a metric reader.
+ * provides an exporter, e.g. `@effect/opentelemetry`'s `NodeSdk.layer` with a metric reader. Each carries
+ * its unit as a `unit` label, which `@effect/opentelemetry` exports as the instrument's unit.
  *
  * @since 0.2.0
  */
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
 
 /**
  * The bucket boundaries of {@link verdictTime}, in seconds: from a simulator's instant review to a week.
@@ -41,8 +43,14 @@ export const verdictTimeBoundaries: MetricBoundaries.MetricBoundaries = MetricBo
  * @since 0.2.0
  * @category metrics
  */
-export const verdictTime: Metric.Metric.Histogram<number> = Metric.histogram(
-  "legitmark.authentication.verdict_time",
-  verdictTimeBoundaries,
-  "Time from an SR's submission to its verdict (or its photos' rejection), by outcome; unit: s"
+export const verdictTime: Metric.Metric.Histogram<number> = Metric.fromMetricKey(
+  MetricKey.tagged(
+    MetricKey.histogram(
+      "legitmark.authentication.verdict_time",
+      verdictTimeBoundaries,
+      "Time from an SR's submission to its verdict (or its photos' rejection), by outcome"
+    ),
+    "unit",
+    "s"
+  )
 )
