@@ -16,8 +16,9 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricKey from "effect/MetricKey"
 
 /**
- * Calls, by `endpoint` and `outcome` (`"success"`, or the `_tag` of the error the call failed with, or
- * `"interrupted"`), counted once per call however many attempts it took. Unit: calls.
+ * Calls, by `endpoint` and `outcome` (`"success"`, the `_tag` of the error the call failed with, or
+ * `"interrupted"`), counted once per call however many attempts it took, a call refused before sending
+ * included. Unit: calls.
  *
  * @since 0.2.0
  * @category metrics
