@@ -64,6 +64,14 @@ const examples: ReadonlyArray<readonly [string, ReadonlyArray<RegExp>]> = [
     /^  DURABLE-BLURRY-\d+ \(retake 1\)  done  Authentic  sr [0-9a-f-]{36}$/m,
     /Simulator: 3 SRs for 3 items/
   ]],
+  ["observability.ts", [
+    /Verdict for [0-9a-f-]{36}: Authentic/,
+    /name: 'Legitmark\.authenticate'/,
+    /name: 'Legitmark\.media\.put'/,
+    /name: 'legitmark\.client\.calls'/,
+    /name: 'legitmark\.client\.upload\.bytes'/,
+    /name: 'legitmark\.authentication\.verdict_time'/
+  ]],
   ["webhook-server.ts", [
     /webhook: .* is now QC\/PENDING \(confirmed\)/,
     /is now COMPLETE\/APPROVED \(confirmed\)/,

@@ -179,18 +179,21 @@ const cachedScheduleFor = (policy: Policy, safety: Safety) => {
  * Applies a policy to one call: the policy's schedule, restricted to safe retries, with each delay
  * raised to the server's `Retry-After` when it asked for longer. As `Effect.retry`, except that the
  * schedule's state is only made after a first failure: most calls succeed at once and pay nothing.
+ * `onRetry` runs before each retry, once its delay is over (the client counts retries with it); the
+ * schedule's decision to stop is not a retry.
  *
  * @since 0.1.0
  */
-export const apply = (policy: Policy, safety: Safety) => {
+export const apply = (policy: Policy, safety: Safety, onRetry: Effect.Effect<void> = Effect.void) => {
   const schedule = cachedScheduleFor(policy, safety)
   return <A, E extends LegitmarkError, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.catchAll(self, (first) =>
       Effect.flatMap(Schedule.driver(schedule), (driver) => {
+        const again = Effect.zipRight(onRetry, Effect.catchAll(self, (error) => retry(error)))
         const retry = (error: E): Effect.Effect<A, E, R> =>
           Effect.matchEffect(driver.next(error), {
             onFailure: () => Effect.fail(error),
-            onSuccess: () => Effect.catchAll(self, retry)
+            onSuccess: () => again
           })
         return retry(first)
       }))

@@ -18,6 +18,10 @@ export {
  */
 export * as LegitmarkError from "./LegitmarkError.js"
 /**
+ * @since 0.2.0
+ */
+export * as Metrics from "./Metrics.js"
+/**
  * @since 0.1.0
  */
 export * as Photo from "./Photo.js"

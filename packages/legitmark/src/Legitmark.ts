@@ -8,16 +8,19 @@ import type * as Errors from "@effect-legitmark/client/LegitmarkError"
 import type * as Photo from "@effect-legitmark/client/Photo"
 import type { ServiceRequest } from "@effect-legitmark/schema/ServiceRequest"
 import type { Side } from "@effect-legitmark/schema/Side"
+import * as Clock from "effect/Clock"
 import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as UploadPlan from "./internal/uploadPlan.js"
+import * as Metrics from "./Metrics.js"
 import * as Verdict from "./Verdict.js"
 
 /**
@@ -168,6 +171,18 @@ const outcomeOf = (sr: ServiceRequest): Option.Option<Outcome> =>
     }) :
     Verdict.fromServiceRequest(sr)
 
+// The verdict time's series, one per outcome.
+const verdictTimes = {
+  Authentic: Metric.tagged(Metrics.verdictTime, "outcome", "Authentic"),
+  NotAuthentic: Metric.tagged(Metrics.verdictTime, "outcome", "NotAuthentic"),
+  Inconclusive: Metric.tagged(Metrics.verdictTime, "outcome", "Inconclusive"),
+  Cancelled: Metric.tagged(Metrics.verdictTime, "outcome", "Cancelled"),
+  MediaRejected: Metric.tagged(Metrics.verdictTime, "outcome", "MediaRejected")
+} satisfies Record<Outcome["_tag"], Metric.Metric.Histogram<number>>
+
+// The most submissions a service remembers the time of, for the verdict time; the oldest go first.
+const maxSubmissions = 10_000
+
 /**
  * The default polling: every 5 s for a minute, then backing off to once a minute.
  *
@@ -183,6 +198,24 @@ export const defaultPollSchedule: Schedule.Schedule<unknown, ServiceRequest> = S
  */
 export const make: Effect.Effect<Service, never, LegitmarkClient> = Effect.gen(function*() {
   const client = yield* LegitmarkClient
+  // When this service submitted each SR (epoch ms), until `awaitVerdict` finds its outcome.
+  const submittedAt = new Map<string, number>()
+  const remember = (uuid: string) =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      submittedAt.delete(uuid)
+      submittedAt.set(uuid, now)
+      if (submittedAt.size > maxSubmissions) submittedAt.delete(submittedAt.keys().next().value!)
+    })
+  const decided = (outcome: Outcome) =>
+    Effect.suspend(() => {
+      const since = submittedAt.get(outcome.sr.uuid)
+      if (since === undefined) return Effect.void
+      submittedAt.delete(outcome.sr.uuid)
+      return Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) => Metric.update(verdictTimes[outcome._tag], (now - since) / 1000)
+      )
+    })
 
   const readSides = (uuid: string) => client.serviceRequests.get(uuid, { item: true, sides: true, requirements: true })
 
@@ -302,6 +335,7 @@ export const make: Effect.Effect<Service, never, LegitmarkClient> = Effect.gen(f
             (current) => current.state.primary === "DRAFT" ? Effect.fail(conflict) : Effect.void
           ))
       )
+      yield* remember(sr.uuid)
       const submitted = yield* client.serviceRequests.get(sr.uuid, { summary: true, item: true, sides: true })
       return {
         sr: submitted,
@@ -321,7 +355,7 @@ export const make: Effect.Effect<Service, never, LegitmarkClient> = Effect.gen(f
       ),
       Effect.flatMap((sr) =>
         Option.match(outcomeOf(sr), {
-          onSome: Effect.succeed,
+          onSome: (outcome) => Effect.as(decided(outcome), outcome),
           // The caller's schedule stopped before a verdict.
           onNone: () =>
             new VerdictTimeoutError({

@@ -79,6 +79,10 @@ export {
   LegitmarkTest
 } from "./LegitmarkTest.js"
 /**
+ * @since 0.2.0
+ */
+export * as Metrics from "./Metrics.js"
+/**
  * @since 0.1.0
  */
 export * as Verdict from "./Verdict.js"

@@ -36,6 +36,7 @@ import * as Transport from "../Transport.js"
 import { concat } from "./bytes.js"
 import * as Call from "./call.js"
 import { defaultLookupLag } from "./config.js"
+import * as Meters from "./metrics.js"
 import * as S3Error from "./s3Error.js"
 
 /**
@@ -494,6 +495,10 @@ const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
 // Node's timers hold at most 2^31 - 1 ms; a longer deadline is left to the Clock.
 const maxTimerMs = 2_147_483_647
 
+// The limiter learns from an answer, and the headroom it reported is recorded.
+const learn = (permit: RateLimiter.Permit, answer: RateLimiter.Answer) =>
+  Effect.zipRight(Meters.headroom(answer), permit.observe(answer))
+
 // Text as `Response.text()` decodes it: UTF-8, a byte-order mark dropped.
 const utf8 = new TextDecoder()
 
@@ -503,6 +508,13 @@ export const make = (options: PipelineOptions): Pipeline => {
   const said = saying(Redacted.value(options.apiKey))
   // The client's memory of calls that may still land, by their `doubt.key` (creates, by reference id).
   const doubts = MutableHashMap.empty<string, Doubt>()
+  // Each endpoint's metric series, tagged once.
+  const meters = new Map<string, Meters.Meter>()
+  const meterOf = (name: string): Meters.Meter => {
+    let meter = meters.get(name)
+    if (meter === undefined) meters.set(name, meter = Meters.meter(name))
+    return meter
+  }
   // Under the native tracer, on the client's own transport, nothing but the client's code could see a
   // span (only a provided tracer exports them, and no other code runs in the call), so none is made: a
   // call's span cost about a quarter of its CPU at 32 calls in flight (`pnpm bench`). A provided tracer
@@ -582,6 +594,7 @@ export const make = (options: PipelineOptions): Pipeline => {
 
   const attempt = (operation: Operation, state: CallState): Effect.Effect<unknown, Errors.LegitmarkError> => {
     const { endpoint, input, request } = operation
+    const meter = meterOf(operation.name)
     // For messages only (failures, Debug lines): not worked out on a call that needs none.
     const call = () => `${request.method} ${safeUrl(request.url)}`
     // The budget is the API key's: a request sent without it (the public lookup, a presigned upload)
@@ -617,15 +630,14 @@ export const make = (options: PipelineOptions): Pipeline => {
         const now = clock.unsafeCurrentTimeMillis()
         const text = utf8.decode(answer.body)
         const seen = { answer, text, now }
-        return permit === undefined
-          ? Effect.succeed(seen)
-          : Effect.as(permit.observe(rateLimitAnswer(answer, text, now)), seen)
+        const learned = permit === undefined ? Effect.void : learn(permit, rateLimitAnswer(answer, text, now))
+        return Effect.as(answer.status === 429 ? Effect.zipRight(meter.rateLimited, learned) : learned, seen)
       })
     // The limiter counts the request in flight from its permit to its answer; when no answer comes (a
     // failure, a timeout, an interruption once the permit is taken) the permit is told so.
     const exchange = limited
       ? Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(restore(rateLimiter.acquire(rateLimitKey, state.permit)), (permit) => {
+        Effect.flatMap(restore(Meters.waited(rateLimiter.acquire(rateLimitKey, state.permit))), (permit) => {
           state.permit = permit
           return Effect.onError(
             restore(Effect.flatMap(answered, (answer) => observed(answer, permit))),
@@ -829,7 +841,7 @@ export const make = (options: PipelineOptions): Pipeline => {
             )
         })
       const once = Effect.flatMap(current, (doubt) => doubt === undefined ? send : check(doubt))
-      return RetryPolicy.apply(policy, "reconciled")(once).pipe(
+      return RetryPolicy.apply(policy, "reconciled", meterOf(operation.name).retried)(once).pipe(
         Effect.catchAll((error) =>
           Effect.flatMap(
             current,
@@ -847,7 +859,7 @@ export const make = (options: PipelineOptions): Pipeline => {
         const state: CallState = { permit: undefined }
         const retry = endpoint.retry
         return retry._tag === "Idempotent" ?
-          RetryPolicy.apply(policy, "idempotent")(attempt(operation, state)) :
+          RetryPolicy.apply(policy, "idempotent", meterOf(operation.name).retried)(attempt(operation, state)) :
           reconciledAttempts(operation, state, retry, policy)
       }),
       callSpan(`Legitmark.${operation.name}`, () => ({
@@ -864,13 +876,16 @@ export const make = (options: PipelineOptions): Pipeline => {
   }
 
   const run: Pipeline["call"] = (name, endpoint, args) =>
-    Effect.flatMap(endpoint.input(...args), (input) => {
+    meterOf(name).call(Effect.flatMap(endpoint.input(...args), (input) => {
       const parts = endpoint.request(input)
       const request = requestOf(endpoint, parts)
-      return parts.body === undefined
+      const { body } = parts
+      return body === undefined
         ? execute({ name, endpoint, input, request })
-        : Effect.flatMap(withBody(request, parts.body), (request) => execute({ name, endpoint, input, request }))
-    })
+        : Effect.flatMap(withBody(request, body), (request) => execute({ name, endpoint, input, request })).pipe(
+          Effect.tap(() => Meters.uploaded(body.size))
+        )
+    }))
 
   // A declared endpoint called from a reconciliation, under its own name.
   const names = new Map<Endpoints.Any, string>(Endpoints.all.map(({ endpoint, name }) => [endpoint, name]))
