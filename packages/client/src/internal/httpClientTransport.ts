@@ -11,7 +11,6 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
 import * as Exit from "effect/Exit"
@@ -20,6 +19,7 @@ import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Transport from "../Transport.js"
+import { concat } from "./bytes.js"
 
 // Node reports why a connection failed in a `code`: on the error itself, or (fetch) a few causes down.
 const codeOf = (error: unknown): string | undefined => {
@@ -44,17 +44,6 @@ const failureOf = (error: HttpClientError.HttpClientError, bodyFailure: Option.O
   return error.reason === "Transport"
     ? Transport.connectionFailed(error.cause, codeOf(error.cause))
     : new Transport.RequestFailed({ reason: error.reason, cause: error.cause })
-}
-
-const concat = (chunks: Chunk.Chunk<Uint8Array>, size: number): Uint8Array => {
-  if (Chunk.size(chunks) === 1) return Chunk.unsafeHead(chunks)
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return out
 }
 
 type Read = Effect.Effect<Uint8Array, HttpClientError.ResponseError | Transport.TooLarge>
@@ -82,7 +71,7 @@ const readBody = (response: HttpClientResponse.HttpClientResponse, maxBytes: num
           : Effect.succeed(chunk)
       }),
       Stream.runCollect,
-      Effect.map((chunks) => concat(chunks, received))
+      Effect.map(concat)
     )
   })
 }
