@@ -158,7 +158,8 @@ const scheduleFor = (policy: Policy, safety: Safety): Schedule.Schedule<unknown,
     // announce a retry that never happens.
     Schedule.onDecision(([[, error], retries], decision) =>
       ScheduleDecision.isDone(decision) ? Effect.void : Effect.zipRight(
-        Effect.annotateCurrentSpan("legitmark.retries", retries + 1),
+        // `http.request.resend_count` is OpenTelemetry's name for the same count on an HTTP client span.
+        Effect.annotateCurrentSpan({ "legitmark.retries": retries + 1, "http.request.resend_count": retries + 1 }),
         Effect.logDebug(`Legitmark: retrying after ${error._tag}: ${error.message}`)
       )
     )

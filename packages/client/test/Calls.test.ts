@@ -361,6 +361,7 @@ describe("OpenTelemetry's HTTP client attributes on the call's span", () => {
       const retried = callSpans(captured, "Legitmark.serviceRequests.get")[1]
       expect(retried?.attributes.get("http.response.status_code")).toBe(200)
       expect(retried?.attributes.get("legitmark.retries")).toBe(1)
+      expect(retried?.attributes.get("http.request.resend_count")).toBe(1)
       expect(retried?.attributes.has("error.type")).toBe(false)
     }).pipe(Effect.provide(mock(
       (_, n) => n <= 3 ? { refused: true } : n === 4 ? MockHttp.json(503, { success: false }) : ok(),
