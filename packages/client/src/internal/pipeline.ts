@@ -47,6 +47,8 @@ import * as S3Error from "./s3Error.js"
 export interface Operation {
   /** `"<group>.<name>"`: the call's span is `Legitmark.<name>`. */
   readonly name: string
+  /** The endpoint's metric series, looked up once per call. */
+  readonly meter: Meters.Meter
   readonly endpoint: Endpoints.Any
   readonly input: unknown
   readonly request: HttpClientRequest.HttpClientRequest
@@ -594,7 +596,7 @@ export const make = (options: PipelineOptions): Pipeline => {
 
   const attempt = (operation: Operation, state: CallState): Effect.Effect<unknown, Errors.LegitmarkError> => {
     const { endpoint, input, request } = operation
-    const meter = meterOf(operation.name)
+    const meter = operation.meter
     // For messages only (failures, Debug lines): not worked out on a call that needs none.
     const call = () => `${request.method} ${safeUrl(request.url)}`
     // The budget is the API key's: a request sent without it (the public lookup, a presigned upload)
@@ -841,7 +843,7 @@ export const make = (options: PipelineOptions): Pipeline => {
             )
         })
       const once = Effect.flatMap(current, (doubt) => doubt === undefined ? send : check(doubt))
-      return RetryPolicy.apply(policy, "reconciled", meterOf(operation.name).retried)(once).pipe(
+      return RetryPolicy.apply(policy, "reconciled", operation.meter.retried)(once).pipe(
         Effect.catchAll((error) =>
           Effect.flatMap(
             current,
@@ -859,7 +861,7 @@ export const make = (options: PipelineOptions): Pipeline => {
         const state: CallState = { permit: undefined }
         const retry = endpoint.retry
         return retry._tag === "Idempotent" ?
-          RetryPolicy.apply(policy, "idempotent", meterOf(operation.name).retried)(attempt(operation, state)) :
+          RetryPolicy.apply(policy, "idempotent", operation.meter.retried)(attempt(operation, state)) :
           reconciledAttempts(operation, state, retry, policy)
       }),
       callSpan(`Legitmark.${operation.name}`, () => ({
@@ -875,17 +877,19 @@ export const make = (options: PipelineOptions): Pipeline => {
     )
   }
 
-  const run: Pipeline["call"] = (name, endpoint, args) =>
-    meterOf(name).call(Effect.flatMap(endpoint.input(...args), (input) => {
+  const run: Pipeline["call"] = (name, endpoint, args) => {
+    const meter = meterOf(name)
+    return meter.call(Effect.flatMap(endpoint.input(...args), (input) => {
       const parts = endpoint.request(input)
       const request = requestOf(endpoint, parts)
       const { body } = parts
       return body === undefined
-        ? execute({ name, endpoint, input, request })
-        : Effect.flatMap(withBody(request, body), (request) => execute({ name, endpoint, input, request })).pipe(
+        ? execute({ name, meter, endpoint, input, request })
+        : Effect.flatMap(withBody(request, body), (request) => execute({ name, meter, endpoint, input, request })).pipe(
           Effect.tap(() => Meters.uploaded(body.size))
         )
     }))
+  }
 
   // A declared endpoint called from a reconciliation, under its own name.
   const names = new Map<Endpoints.Any, string>(Endpoints.all.map(({ endpoint, name }) => [endpoint, name]))
