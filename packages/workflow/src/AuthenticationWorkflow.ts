@@ -25,7 +25,7 @@ import type * as SqlError from "@effect/sql/SqlError"
 import * as DurableDeferred from "@effect/workflow/DurableDeferred"
 import type * as Workflow from "@effect/workflow/Workflow"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
-import type { Outcome as LegitmarkOutcome } from "effect-legitmark/Legitmark"
+import type { AuthenticateInput, Outcome as LegitmarkOutcome } from "effect-legitmark/Legitmark"
 import * as Webhooks from "effect-legitmark/Webhooks"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -71,12 +71,8 @@ export const Payload: typeof Definition.Payload = Definition.Payload
  */
 export interface Input {
   readonly referenceId: string
-  readonly item: {
-    readonly category: string
-    readonly type: string
-    readonly brand?: string
-    readonly model?: string
-  }
+  /** The item, as `Legitmark.authenticate` takes it. */
+  readonly item: AuthenticateInput["item"]
   readonly service?: string
   /** Side uuid or name → file path or http(s) URL. */
   readonly photos: Readonly<Record<string, string>>
