@@ -208,6 +208,13 @@ describe("withTimeout", () => {
       expect(error.message).toBe("No answer within 2s")
     }).pipe(Effect.provide(mock([hang], { timeout: "30 seconds" }))))
 
+  it.live("on the live clock, over an HttpClient that never answers and ignores its abort signal", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(LegitmarkClient.withTimeout(get, "100 millis"))
+      assert(error._tag === "TimeoutError")
+      expect(Duration.toMillis(error.timeout)).toBe(100)
+    }).pipe(Effect.provide(mock([hang], { timeout: "30 seconds" }))))
+
   it.effect("longer than the client's: the call waits for the answer the client alone gives up on", () =>
     Effect.gen(function*() {
       const slow = yield* Effect.fork(get.pipe(LegitmarkClient.withTimeout("1 minute")))

@@ -2,7 +2,7 @@
  * The `Transport` path of any `HttpClient` that offers none of its own (`FetchHttpClient`,
  * `NodeHttpClient.layerUndici`, a user's): the one generic adapter. It tells the client not to make a span
  * (the call's span covers the request) nor to follow redirects, reads the body up to the limit, and keeps
- * the deadline by running the request in a child fiber that a timer interrupts.
+ * the deadline by running the request in a fiber of its own that a timer interrupts.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpBody from "@effect/platform/HttpBody"
@@ -11,12 +11,15 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import * as RuntimeFlags from "effect/RuntimeFlags"
 import * as Stream from "effect/Stream"
 import * as Transport from "../Transport.js"
 import { concat } from "./bytes.js"
@@ -77,37 +80,47 @@ const readBody = (response: HttpClientResponse.HttpClientResponse, maxBytes: num
 }
 
 // Redirects are never followed, so an answer can only come from a configured host (fetch follows them
-// unless told not to; undici and node:http never do).
-const noRedirects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(
-    Effect.serviceOption(FetchHttpClient.RequestInit),
-    (init) =>
-      Effect.provideService(self, FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
-  )
+// unless told not to; undici and node:http never do): the request's context carries fetch's option.
+const withoutRedirects = (context: Context.Context<never>): Context.Context<never> =>
+  Context.add(context, FetchHttpClient.RequestInit, {
+    ...Option.getOrUndefined(Context.getOption(context, FetchHttpClient.RequestInit)),
+    redirect: "manual"
+  })
 
-// Who interrupts a call that ran out of time, to tell that interruption from any other.
+// Who interrupts a request that ran out of time, to tell that interruption from any other.
 const deadlineId = FiberId.make(-1, 0)
 
 const timedOut = (cause: Cause.Cause<unknown>) =>
   Cause.isInterruptedOnly(cause) && [...Cause.interruptors(cause)].some((id) => Equal.equals(id, deadlineId))
 
-/** `self`, failing with `Timeout` (and interrupted) when it has not completed within `millis`. */
-const withDeadline = <A, E>(self: Effect.Effect<A, E>, millis: number): Effect.Effect<A, E | Transport.Timeout> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(Effect.fork(restore(self)), (child) => {
-      const timer = setTimeout(() => child.unsafeInterruptAsFork(deadlineId), millis)
-      return Effect.flatMap(
-        Effect.onInterrupt(
-          restore(Fiber.await(child)),
-          () => Effect.zipRight(Effect.sync(() => clearTimeout(timer)), Fiber.interrupt(child))
-        ),
-        (exit): Effect.Effect<A, E | Transport.Timeout> => {
-          clearTimeout(timer)
-          return Exit.isFailure(exit) && timedOut(exit.cause) ? Effect.fail(new Transport.Timeout({ millis })) : exit
-        }
-      )
+/**
+ * `exchange` in the caller's context, failing with `Timeout` (and interrupted) when it has not completed
+ * within `millis`. With a deadline it runs in a fiber of its own that a timer interrupts: started at once,
+ * with the caller's context, FiberRefs (logger, annotations, services) and flags, but not as the caller's
+ * child, which costs more (`bench/README.md`); interrupting the caller interrupts it.
+ */
+const run = <A, E>(
+  exchange: Effect.Effect<A, E>,
+  millis: number | undefined
+): Effect.Effect<A, E | Transport.Timeout> =>
+  Effect.flatMap(Effect.runtime<never>(), (caller) => {
+    const context = withoutRedirects(caller.context)
+    if (millis === undefined) return Effect.provide(exchange, context)
+    const runtime = Runtime.make({
+      context,
+      fiberRefs: caller.fiberRefs,
+      runtimeFlags: RuntimeFlags.enable(caller.runtimeFlags, RuntimeFlags.Interruption)
     })
-  )
+    return Effect.async<A, E | Transport.Timeout>((resume) => {
+      const fiber = Runtime.runFork(runtime, exchange)
+      const timer = setTimeout(() => fiber.unsafeInterruptAsFork(deadlineId), millis)
+      fiber.addObserver((exit) => {
+        clearTimeout(timer)
+        resume(Exit.isFailure(exit) && timedOut(exit.cause) ? Effect.fail(new Transport.Timeout({ millis })) : exit)
+      })
+      return Effect.zipRight(Effect.sync(() => clearTimeout(timer)), Fiber.interrupt(fiber))
+    })
+  })
 
 /**
  * A request whose streamed body tells, if it fails, that it did: the transport reports such a failure as
@@ -136,7 +149,7 @@ export const make = (httpClient: HttpClient.HttpClient): Transport.Service => {
       Effect.suspend(() => {
         const sent = watched(request)
         const exchange = Effect.flatMap(
-          noRedirects(untraced.execute(sent.request)),
+          untraced.execute(sent.request),
           (response) =>
             Effect.map(readBody(response, maxBytes), (body) => ({
               status: response.status,
@@ -146,7 +159,7 @@ export const make = (httpClient: HttpClient.HttpClient): Transport.Service => {
         ).pipe(
           Effect.mapError((error) => error._tag === "TooLarge" ? error : failureOf(error, sent.bodyFailure()))
         )
-        return timeout === undefined ? exchange : withDeadline(exchange, timeout)
+        return run(exchange, timeout)
       })
   })
 }
