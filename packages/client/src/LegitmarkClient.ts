@@ -335,7 +335,6 @@ export const make = (
     const pipeline = Pipeline.make({
       ...config,
       transport,
-      foreign: Option.isNone(offered),
       retryPolicy,
       rateLimiter,
       rateLimitKey

@@ -2,9 +2,9 @@
  * What a call shows of itself: its debug log line, and its span.
  *
  * Spans: every call's span reaches a provided tracer, whatever the transport, and is the current span
- * of any other `HttpClient` the call runs through. Under Effect's native tracer, on the client's own
- * transport, a call that succeeds makes none (nothing could see it), and one that fails still names
- * itself in `Cause.pretty`.
+ * of any other `HttpClient` the call runs through. Under Effect's native tracer, on any transport, a call
+ * that succeeds makes none (nothing could see it), and one that fails still names itself in
+ * `Cause.pretty`. Any other `HttpClient` runs with the caller's context and FiberRefs.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
@@ -12,6 +12,8 @@ import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -114,25 +116,91 @@ describe("spans on the client's own transports", () => {
   }
 })
 
-describe("spans through any other HttpClient", () => {
-  it.effect("under the native tracer too, the call's span is the transport's current span", () =>
-    Effect.gen(function*() {
-      const seen: Array<string> = []
-      const http = MockHttp.layerEffect(() =>
-        Effect.map(Effect.option(Effect.currentSpan), (span) => {
-          seen.push(Option.match(span, { onNone: () => "(none)", onSome: (s) => s.name }))
-          return MockHttp.json(200, Fixtures.getResponse)
+describe("through any other HttpClient", () => {
+  const UserService = Context.GenericTag<{ readonly name: string }>("test/UserService")
+  const userRef = FiberRef.unsafeMake(0)
+  interface Seen {
+    readonly span: string
+    readonly service: string
+    readonly annotation: unknown
+    readonly userRef: number
+    readonly level: string
+  }
+  // What the transport's code finds of the caller's when the call reaches it.
+  const transportSeeing = (seen: Array<Seen>) =>
+    MockHttp.layerEffect(() =>
+      Effect.gen(function*() {
+        const span = yield* Effect.option(Effect.currentSpan)
+        const annotations = yield* FiberRef.get(FiberRef.currentLogAnnotations)
+        seen.push({
+          span: Option.match(span, { onNone: () => "(none)", onSome: (s) => s.name }),
+          service: Option.match(yield* Effect.serviceOption(UserService), {
+            onNone: () => "(none)",
+            onSome: (s) => s.name
+          }),
+          annotation: HashMap.get(annotations, "partner").pipe(Option.getOrUndefined),
+          userRef: yield* FiberRef.get(userRef),
+          level: (yield* FiberRef.get(FiberRef.currentMinimumLogLevel)).label
         })
+        return MockHttp.json(200, Fixtures.getResponse)
+      })
+    )
+  const client = (http: Layer.Layer<HttpClient.HttpClient>) =>
+    Effect.provide(
+      LegitmarkClient,
+      LegitmarkClient.layer({ apiKey, baseUrl: "https://api.legitmark.test" }).pipe(
+        Layer.provide(Layer.merge(http, RetryPolicy.none))
       )
-      const api = yield* Effect.provide(
-        LegitmarkClient,
-        LegitmarkClient.layer({ apiKey, baseUrl: "https://api.legitmark.test" }).pipe(
-          Layer.provide(Layer.merge(http, RetryPolicy.none))
+    )
+  const asCaller = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    self.pipe(
+      Effect.provideService(UserService, { name: "partner-service" }),
+      Effect.annotateLogs("partner", "p1"),
+      Effect.locally(userRef, 7),
+      Logger.withMinimumLogLevel(LogLevel.Warning),
+      Effect.withSpan("caller")
+    )
+
+  // On the live clock the deadline is kept by the transport path's timer (the request runs in a fiber of
+  // its own); under the TestClock, by the Clock, around the request run in the caller's fiber.
+  for (const [clock, test] of [["live clock", it.live], ["TestClock", it.effect]] as const) {
+    test(`${clock}: the transport runs with the caller's services, log annotations, FiberRefs and log level`, () =>
+      Effect.gen(function*() {
+        const seen: Array<Seen> = []
+        const api = yield* client(transportSeeing(seen))
+        yield* asCaller(api.serviceRequests.get(srUuid))
+        expect(seen).toEqual([{
+          span: "caller",
+          service: "partner-service",
+          annotation: "p1",
+          userRef: 7,
+          level: "WARN"
+        }])
+      }))
+
+    test(`${clock}: under the native tracer no span is made: the transport's current span is the caller's`, () =>
+      Effect.gen(function*() {
+        const seen: Array<Seen> = []
+        const api = yield* client(transportSeeing(seen))
+        yield* api.serviceRequests.get(srUuid)
+        yield* api.serviceRequests.get(srUuid).pipe(Effect.withSpan("caller"))
+        expect(seen.map((s) => s.span)).toEqual(["(none)", "caller"])
+      }))
+
+    test(`${clock}: a provided tracer gets the call's span, which is the transport's current span`, () => {
+      const captured: Captured = { logs: [], spans: [] }
+      return Effect.gen(function*() {
+        const seen: Array<Seen> = []
+        const api = yield* client(transportSeeing(seen))
+        yield* api.serviceRequests.get(srUuid).pipe(Effect.withSpan("caller"), capture(captured))
+        expect(seen.map((s) => s.span)).toEqual(["Legitmark.serviceRequests.get"])
+        const call = captured.spans.find((s) => s.name === "Legitmark.serviceRequests.get")
+        expect(Option.map(Option.fromNullable(call).pipe(Option.flatMap((s) => s.parent)), (p) => p.spanId)).toEqual(
+          Option.map(Option.fromNullable(captured.spans.find((s) => s.name === "caller")), (s) => s.spanId)
         )
-      )
-      yield* api.serviceRequests.get(srUuid)
-      expect(seen).toEqual(["Legitmark.serviceRequests.get"])
-    }))
+      })
+    })
+  }
 })
 
 describe("log lines", () => {

@@ -81,8 +81,6 @@ const expects = (endpoint: Endpoints.Any, tag: Errors.LegitmarkError["_tag"]) =>
 export interface PipelineOptions {
   /** How requests are sent: the transport's own path, or the generic one over any `HttpClient`. */
   readonly transport: Transport.Service
-  /** Whether the transport is an `HttpClient` of someone else's, whose code may read the current span. */
-  readonly foreign: boolean
   readonly apiKey: Redacted.Redacted<string>
   readonly baseUrl: string
   readonly assetUrl: string
@@ -517,12 +515,10 @@ export const make = (options: PipelineOptions): Pipeline => {
     if (meter === undefined) meters.set(name, meter = Meters.meter(name))
     return meter
   }
-  // Under the native tracer, on the client's own transport, nothing but the client's code could see a
-  // span (only a provided tracer exports them, and no other code runs in the call), so none is made: a
-  // call's span cost about a quarter of its CPU at 32 calls in flight (`pnpm bench`). A provided tracer
-  // gets every span, and so does a call through any other HttpClient, whose code may read the current span.
-  const unseen = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
-    !options.foreign && fiber.currentTracer === nativeTracer
+  // Under the native tracer no span is made, on any transport: it exports nothing, so no tracer could see
+  // one, and a call's span cost a quarter of its CPU at 32 calls in flight (`pnpm bench`). A provided
+  // tracer gets every span.
+  const unseen = (fiber: Fiber.RuntimeFiber<unknown, unknown>) => fiber.currentTracer === nativeTracer
   const withSpan: Pipeline["withSpan"] = (name, spanOptions) => (self) =>
     Effect.withFiberRuntime((fiber) => unseen(fiber) ? self : Effect.withSpan(self, name, spanOptions))
   // A call's span, where unseen, is made for a failure only: the error (as it was, not as a caller's span
