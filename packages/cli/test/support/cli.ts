@@ -69,6 +69,8 @@ export interface Running {
   readonly waitFor: (pattern: RegExp) => Effect.Effect<RegExpExecArray>
   /** Sends a signal and waits for the process to end. */
   readonly stop: (signal: NodeJS.Signals) => Effect.Effect<Result>
+  /** Waits for the process to end by itself. */
+  readonly ended: Effect.Effect<Result>
 }
 
 /** Starts the bin; the scope's end SIGKILLs it if it is still running. */
@@ -108,12 +110,18 @@ export const spawnBin = (
         return yield* waitFor(pattern)
       })
 
-    const stop = (signal: NodeJS.Signals) =>
-      Effect.gen(function*() {
-        child.kill(signal)
-        const { code, signal: killedBy } = yield* Deferred.await(ended)
-        return { code, signal: killedBy, stdout: yield* Ref.get(out), stderr: yield* Ref.get(err) } satisfies Result
-      })
+    const result = Effect.gen(function*() {
+      const { code, signal: killedBy } = yield* Deferred.await(ended)
+      return { code, signal: killedBy, stdout: yield* Ref.get(out), stderr: yield* Ref.get(err) } satisfies Result
+    })
+    const stop = (signal: NodeJS.Signals) => Effect.zipRight(Effect.sync(() => child.kill(signal)), result)
 
-    return { pid: child.pid!, stdout: Ref.get(out), stderr: Ref.get(err), waitFor, stop } satisfies Running
+    return {
+      pid: child.pid!,
+      stdout: Ref.get(out),
+      stderr: Ref.get(err),
+      waitFor,
+      stop,
+      ended: result
+    } satisfies Running
   })
