@@ -245,6 +245,11 @@ export declare namespace LegitmarkClient {
      * {@link defaultLookupLag}, if that is longer.
      */
     readonly inDoubtWindow?: Duration.DurationInput
+    /**
+     * The most creates in doubt the client remembers (by reference id); past it, the least recently sent
+     * is forgotten, as a restart would. Default {@link defaultMaxInDoubt} (10,000).
+     */
+    readonly maxInDoubt?: number
   }
 }
 
@@ -285,6 +290,14 @@ export const version = ClientConfig.version
  * @since 0.1.0
  */
 export const defaultMaxResponseBytes = ClientConfig.defaultMaxResponseBytes
+
+/**
+ * The default `maxInDoubt`: 10,000 creates in doubt, about 12.6 KB each with their last failure (120 MB
+ * at most; `docs/in-doubt-memory.md`).
+ *
+ * @since 0.1.0
+ */
+export const defaultMaxInDoubt = ClientConfig.defaultMaxInDoubt
 
 /**
  * How long the lookup by reference id is allowed to lag behind a create (and a request to be held past the

@@ -90,7 +90,9 @@ describe("make", () => {
       ["a user agent that is not ASCII", { apiKey: Redacted.make("leo_k"), userAgent: "クライアント" }, "userAgent"],
       ["a language that is not ASCII", { apiKey: Redacted.make("leo_k"), acceptLanguage: "中文" }, "acceptLanguage"],
       ["a response cap of 0 bytes", { apiKey: Redacted.make("leo_k"), maxResponseBytes: 0 }, "maxResponseBytes"],
-      ["a fractional response cap", { apiKey: Redacted.make("leo_k"), maxResponseBytes: 1.5 }, "maxResponseBytes"]
+      ["a fractional response cap", { apiKey: Redacted.make("leo_k"), maxResponseBytes: 1.5 }, "maxResponseBytes"],
+      ["no room for a create in doubt", { apiKey: Redacted.make("leo_k"), maxInDoubt: 0 }, "maxInDoubt"],
+      ["a fractional in-doubt cap", { apiKey: Redacted.make("leo_k"), maxInDoubt: 2.5 }, "maxInDoubt"]
     ] as const
   )("refuses %s with a ConfigError", ([, options, path]) =>
     Effect.gen(function*() {

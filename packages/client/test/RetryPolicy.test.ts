@@ -209,6 +209,59 @@ describe("create and submit are never blindly re-sent", () => {
       )
     ))
 
+  it.effect("the memory of creates in doubt is bounded (maxInDoubt): the least recently sent is forgotten first", () => {
+    const kept = 3
+    const item = (i: number) => ({ ...createBody, reference_id: `ITEM-${i}` })
+    const lookup = (i: number) => `GET /api/sr/find/ITEM-${i}`
+    const unavailable = MockHttp.json(503, { success: false, error: { code: 503, message: "unavailable" } })
+    // Every create fails without proof (a 503) until the memory is past its bound; later ones succeed.
+    const failing = kept + 3
+    return Effect.gen(function*() {
+      const client = yield* LegitmarkClient
+      const once = (i: number) =>
+        Effect.either(client.serviceRequests.create(item(i)).pipe(Effect.provide(RetryPolicy.none)))
+      const sentFor = (i: number) =>
+        Effect.gen(function*() {
+          const before = (yield* MockHttp.requests).length
+          const result = yield* once(i)
+          return { result, sent: (yield* calls).slice(before) }
+        })
+      for (let i = 0; i < kept; i++) {
+        const result = yield* once(i)
+        assert(result._tag === "Left" && result.left._tag === "InDoubtError")
+      }
+      // Past the window, ITEM-0's lookup proves nothing landed: it is sent again, and is the latest sent.
+      yield* advance(61_000)
+      const resent = yield* sentFor(0)
+      expect(resent.sent).toEqual([lookup(0), create])
+      assert(resent.result._tag === "Left" && resent.result.left._tag === "InDoubtError")
+      // One more in doubt: the least recently sent (ITEM-1) is forgotten, as after a restart.
+      const newest = yield* once(kept)
+      assert(newest._tag === "Left" && newest.left._tag === "InDoubtError")
+      expect(yield* attempts).toBe(failing)
+      // ITEM-2 is still remembered (the bound is 3, not less): its lookup is asked first.
+      expect((yield* sentFor(2)).sent).toEqual([lookup(2), create])
+      // The latest ones, still within their window: the lookup, and an InDoubtError.
+      for (const i of [kept, 0]) {
+        const again = yield* sentFor(i)
+        expect(again.sent).toEqual([lookup(i)])
+        assert(again.result._tag === "Left" && again.result.left._tag === "InDoubtError")
+      }
+      // ITEM-1 was forgotten: its create is sent straight away.
+      const forgotten = yield* sentFor(1)
+      expect(forgotten.sent).toEqual([create])
+      expect(forgotten.result._tag).toBe("Right")
+    }).pipe(
+      Effect.provide(
+        withMock(
+          (request, n) => request.method === "POST" ? (n < failing ? unavailable : created) : notFound,
+          undefined,
+          { maxInDoubt: kept }
+        )
+      )
+    )
+  })
+
   it.effect("a create interrupted in flight may still land: the next create for its reference id asks first", () =>
     Effect.gen(function*() {
       const client = yield* LegitmarkClient

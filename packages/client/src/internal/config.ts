@@ -18,6 +18,8 @@ export const version = "0.1.0"
 
 export const defaultMaxResponseBytes = 8 * 1024 * 1024
 
+export const defaultMaxInDoubt = 10_000
+
 export const defaultLookupLag: Duration.Duration = Duration.seconds(30)
 
 const loopbackHost = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
@@ -48,6 +50,7 @@ export interface Resolved {
   readonly acceptLanguage: string | undefined
   readonly maxResponseBytes: number
   readonly inDoubtWindow: Duration.Duration
+  readonly maxInDoubt: number
 }
 
 export const resolve = (options: LegitmarkClient.Options): Either.Either<Resolved, ConfigError.ConfigError> => {
@@ -74,6 +77,8 @@ export const resolve = (options: LegitmarkClient.Options): Either.Either<Resolve
   const inDoubtWindow = options.inDoubtWindow === undefined
     ? Duration.sum(timeout, defaultLookupLag)
     : Duration.decode(options.inDoubtWindow)
+  const maxInDoubt = options.maxInDoubt ?? defaultMaxInDoubt
+  if (!Number.isSafeInteger(maxInDoubt) || maxInDoubt < 1) return invalid("maxInDoubt", "must be a positive integer")
   return Either.right({
     apiKey: options.apiKey,
     baseUrl: baseUrl.right,
@@ -82,7 +87,8 @@ export const resolve = (options: LegitmarkClient.Options): Either.Either<Resolve
     userAgent,
     acceptLanguage: options.acceptLanguage,
     maxResponseBytes,
-    inDoubtWindow
+    inDoubtWindow,
+    maxInDoubt
   })
 }
 

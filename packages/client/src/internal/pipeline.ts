@@ -19,7 +19,6 @@ import * as Either from "effect/Either"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
-import * as MutableHashMap from "effect/MutableHashMap"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
@@ -96,6 +95,8 @@ export interface PipelineOptions {
   readonly maxResponseBytes: number
   /** How long after it was sent a create in doubt may still land and show in the lookup. */
   readonly inDoubtWindow: Duration.Duration
+  /** The most calls in doubt the client remembers; the least recently sent is forgotten first. */
+  readonly maxInDoubt: number
 }
 
 /** The longest text an error takes from an answer. */
@@ -503,11 +504,12 @@ const learn = (permit: RateLimiter.Permit, answer: RateLimiter.Answer) =>
 const utf8 = new TextDecoder()
 
 export const make = (options: PipelineOptions): Pipeline => {
-  const { maxResponseBytes, rateLimitKey, rateLimiter, transport } = options
+  const { maxInDoubt, maxResponseBytes, rateLimitKey, rateLimiter, transport } = options
   const inDoubtMillis = Duration.toMillis(options.inDoubtWindow)
   const said = saying(Redacted.value(options.apiKey))
-  // The client's memory of calls that may still land, by their `doubt.key` (creates, by reference id).
-  const doubts = MutableHashMap.empty<string, Doubt>()
+  // The client's memory of calls that may still land, by their `doubt.key` (creates, by reference id), in
+  // the order they were last sent or failed: at most `maxInDoubt`, the least recent forgotten first.
+  const doubts = new Map<string, Doubt>()
   // Each endpoint's metric series, tagged once.
   const meters = new Map<string, Meters.Meter>()
   const meterOf = (name: string): Meters.Meter => {
@@ -749,9 +751,7 @@ export const make = (options: PipelineOptions): Pipeline => {
       // What this call knows: its own attempts, and those of earlier calls with the same key.
       let known: Doubt | undefined
       const current = Effect.sync(() => {
-        const remembered = shared === undefined
-          ? undefined
-          : Option.getOrUndefined(MutableHashMap.get(doubts, shared.key))
+        const remembered = shared === undefined ? undefined : doubts.get(shared.key)
         if (remembered !== undefined && (known === undefined || remembered.lastSent > known.lastSent)) {
           known = remembered
         }
@@ -761,8 +761,16 @@ export const make = (options: PipelineOptions): Pipeline => {
         Effect.sync(() => {
           known = doubt
           if (shared === undefined) return
-          if (doubt === undefined) MutableHashMap.remove(doubts, shared.key)
-          else MutableHashMap.set(doubts, shared.key, doubt)
+          // Deleted first, so that a key set again moves to the end: the map runs from the least recent.
+          doubts.delete(shared.key)
+          if (doubt === undefined) return
+          doubts.set(shared.key, doubt)
+          // The least recent goes, not one found by a scan for a passed window: with one window for all,
+          // the least recently sent is the first whose window passes.
+          for (const key of doubts.keys()) {
+            if (doubts.size <= maxInDoubt) break
+            doubts.delete(key)
+          }
         })
       const inDoubt = (doubt: Doubt): Errors.LegitmarkError => {
         if (shared === undefined) {
